@@ -175,7 +175,8 @@ class TokenAuthority:
         try:
             claims = jwt.decode(token, self.key, algorithms=["ES256"]).claims
         except (JoseError, ValueError) as exc:
-            raise TokenRejected("invalid_token", f"jeton illisible ou signature invalide ({type(exc).__name__})") from exc
+            reason = f"jeton illisible ou signature invalide ({type(exc).__name__})"
+            raise TokenRejected("invalid_token", reason) from exc
         if claims.get("iss") != self.issuer:
             raise TokenRejected("invalid_issuer", "émetteur du jeton inattendu")
         aud = claims.get("aud")
