@@ -1,1 +1,1 @@
-"""steps."""
+"""Step definitions: thin — parse the sentence, call the engine, record evidence."""

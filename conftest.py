@@ -1,0 +1,7 @@
+"""Root conftest: loads the campaign plugin and the step modules (scenarios live in scenarios/)."""
+
+pytest_plugins = [
+    "fixtures.campaign",
+    "steps.common",
+    "steps.emission",
+]

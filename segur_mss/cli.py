@@ -1,0 +1,209 @@
+"""`segur-mss`: the command line (French for the user; English in the code)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from segur_mss import __version__, cli_french
+from segur_mss.candidates.spec import CandidateSpecError, parse_candidate_spec
+from segur_mss.catalogue import CatalogueError, load_catalogue
+from segur_mss.config import ConfigError, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+class UsageError(Exception):
+    """A usage or configuration error: exit 2 with a French message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    cli_french.install()
+    parser = argparse.ArgumentParser(
+        prog="segur-mss",
+        description="Harnais de conformité MSSanté Ségur vague 2 : opérateur de référence, campagne de scénarios "
+        "Gherkin par exigence, dossier de preuves.",
+    )
+    parser.add_argument("--version", action="version", version=f"segur-mss {__version__}",
+                        help="affiche la version et quitte")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", title="commandes")
+
+    run = sub.add_parser("run", help="exécute la campagne et écrit le dossier de preuves")
+    run.add_argument("--candidate", default="reference", metavar="SPEC",
+                     help="candidat : reference, faulty:<défaut> (défaut : reference)")
+    run.add_argument("--profile", metavar="P", help="profil du logiciel (lps-per, lps-org, bal-app, pfi, dpi, ris, "
+                     "sgl, lgc) ; sans profil, toutes les exigences sont exécutées")
+    run.add_argument("--requirements", metavar="ID,...", help="n'exécuter que ces exigences (ex. SC.MSS/CONF.16)")
+    run.add_argument("--env", default="embedded", metavar="ENV", help="embedded (défaut) ou operator:FICHIER")
+    run.add_argument("--out", metavar="DIR", help="dossier de sortie (défaut : out/<horodatage>)")
+    run.add_argument("--config", metavar="FICHIER", help="configuration TOML du produit testé ([produit] "
+                     "reference_convergence = …)")
+    run.add_argument("--workers", metavar="N", default="0",
+                     help="exécution parallèle (pytest-xdist) : nombre de processus ou auto (défaut : 0, en série)")
+
+    cat = sub.add_parser("catalogue", help="affiche le catalogue des exigences")
+    cat.add_argument("--coverage", action="store_true", help="montre les scénarios qui couvrent chaque exigence")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return command_run(args)
+        if args.command == "catalogue":
+            return command_catalogue(args)
+    except (UsageError, CandidateSpecError, ConfigError, CatalogueError) as exc:
+        errors.print(f"[bold red]erreur :[/] {exc}")
+        return EXIT_USAGE
+    parser.print_help()
+    return EXIT_USAGE
+
+
+# -- catalogue ----------------------------------------------------------------------------------------------
+def command_catalogue(args: argparse.Namespace) -> int:
+    from segur_mss.catalogue.features import scan_features
+
+    catalogue = load_catalogue()
+    if not args.coverage:
+        table = Table(title=f"Catalogue des exigences {catalogue.version} ({len(catalogue)} exigences)")
+        for col in ("ID", "Réf. #2", "Groupe", "Titre", "Provenance", "Modes", "Profils"):
+            table.add_column(col)
+        for req in catalogue:
+            table.add_row(req.id, req.ref2 or "—", req.groupe, req.titre, req.provenance, ", ".join(req.modes),
+                          ", ".join(req.profils))
+        console.print(table)
+        return EXIT_OK
+    scenarios, problems = scan_features(PROJECT_ROOT / "features", catalogue)
+    table = Table(title="Couverture des exigences par les scénarios")
+    table.add_column("ID")
+    table.add_column("Scénarios / raison")
+    for req in catalogue:
+        covering = [f"{s.scenario_id} {s.name} ({', '.join(s.modes)})" for s in scenarios if s.requirement == req.id]
+        table.add_row(req.id, "\n".join(covering) or f"[italic]non testé : {req.not_tested_reason}[/]")
+    console.print(table)
+    covered = len({s.requirement for s in scenarios})
+    console.print(f"{covered} exigence(s) couverte(s) sur {len(catalogue)} ; {len(scenarios)} scénario(s).")
+    for problem in problems:
+        errors.print(f"[red]{problem}[/]")
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+# -- run ----------------------------------------------------------------------------------------------------
+def _check_run_arguments(args: argparse.Namespace) -> None:
+    catalogue = load_catalogue()
+    parse_candidate_spec(args.candidate)
+    if args.profile and args.profile not in catalogue.profiles:
+        raise UsageError(f"profil inconnu « {args.profile} ». Choix possibles : {', '.join(catalogue.profiles)}")
+    if args.requirements:
+        wanted = [r.strip() for r in args.requirements.split(",") if r.strip()]
+        unknown = [r for r in wanted if r not in catalogue]
+        if unknown or not wanted:
+            raise UsageError(f"exigence(s) inconnue(s) : {', '.join(unknown) or '(liste vide)'}. Choix possibles : "
+                             f"{', '.join(catalogue.requirements)}")
+    if args.env != "embedded":
+        raise UsageError(f"environnement « {args.env} » non disponible dans cette version. Choix possibles : embedded")
+    if args.config:
+        load_config(Path(args.config))
+    if args.workers != "auto" and not args.workers.isdigit():
+        raise UsageError(f"--workers attend un nombre ou auto, pas « {args.workers} »")
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from segur_mss.evidence.dossier import RESULTS_FILE, read_run, write_dossier
+    from segur_mss.evidence.results import exit_code
+
+    _check_run_arguments(args)
+    out = Path(args.out) if args.out else PROJECT_ROOT / "out" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"le dossier de sortie {out} existe déjà et n'est pas vide : choisissez-en un autre (--out)")
+    out.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pytest", str(PROJECT_ROOT / "scenarios"), "-p", "no:cacheprovider",
+               "-q", "--tb=short", "-o", "console_output_style=classic",
+               "--candidate", args.candidate, "--segur-out", str(out)]
+    if args.profile:
+        command += ["--profile", args.profile]
+    if args.requirements:
+        command += ["--requirements", args.requirements]
+    if args.config:
+        command += ["--segur-config", str(Path(args.config).resolve())]
+    if args.workers != "0":
+        command += ["-n", args.workers]
+    console.print(f"Campagne segur-mss {__version__} — candidat [bold]{args.candidate}[/] — dossier {out}")
+    log_path = out / "campagne.log"
+    returncode = _run_pytest(command, log_path)
+    catalogue = load_catalogue()
+    run = read_run(out)
+    if not run:
+        errors.print(f"[red]La campagne n'a pas démarré (code {returncode}) ; voir {log_path}[/]")
+        return EXIT_FAILED
+    if returncode not in (0, 1) or not run.get("complete"):
+        results = write_dossier(out, catalogue, final=True, complete=False)
+        errors.print(f"[red]Campagne interrompue (code pytest {returncode}) : dossier incomplet, voir {log_path}[/]")
+        _summary(results, out)
+        return EXIT_FAILED
+    import json
+
+    results = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
+    _summary(results, out)
+    return exit_code(results)
+
+
+def _run_pytest(command: list[str], log_path: Path) -> int:
+    """Run the campaign in a child process; Ctrl-C or SIGTERM stops it and leaves an incomplete dossier."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with log_path.open("w", encoding="utf-8") as log:
+        child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+        def stop(signum: int, _frame: object) -> None:
+            child.terminate()
+
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with console.status("Campagne en cours…"):
+                return child.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _summary(results: dict, out: Path) -> None:
+    from segur_mss.verdicts import STATUS_LABELS
+
+    table = Table(title="Résultat par exigence")
+    table.add_column("Exigence")
+    table.add_column("Statut")
+    table.add_column("Détail")
+    styles = {"passed": "green", "failed": "bold red", "error": "yellow"}
+    for req in results["requirements"]:
+        if req["status"] in ("not_tested", "not_applicable") and not req["scenarios"]:
+            continue
+        failures = [f"{f['check']} — attendu {f['expected']}, observé {f['observed']}"
+                    for sc in req["scenarios"] for f in sc["failures"]]
+        reasons = [sc["reason"] for sc in req["scenarios"] if sc["status"] == "error" and sc.get("reason")]
+        style = styles.get(req["status"], "")
+        table.add_row(req["id"], f"[{style}]{STATUS_LABELS[req['status']]}[/]" if style else
+                      STATUS_LABELS[req["status"]], "\n".join(failures + reasons)[:800])
+    console.print(table)
+    counts = ", ".join(f"{STATUS_LABELS[k]} : {v}" for k, v in results["summary"].items() if v)
+    console.print(f"Exigences — {counts}")
+    console.print(f"Rapport : {out / 'report.html'}")
+    console.print(f"Résultats : {out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Steps shared by every family: the operator, the candidate's session, what reached the operator."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then
+
+from segur_mss.candidates.base import Action, require
+from segur_mss.scenario import ScenarioContext
+
+
+@given("l'opérateur de référence est démarré")
+def operator_running(segur: ScenarioContext) -> None:
+    assert segur.operator.ports.get("smtp"), "le serveur SMTP de l'opérateur n'écoute pas"
+
+
+@given(parsers.parse('le candidat est connecté à la BAL "{role}"'))
+def candidate_connected(segur: ScenarioContext, role: str) -> None:
+    require(segur.candidate, Action.CONNECT_MAILBOX)
+    mailbox = segur.operator.population.by_role(role)
+    segur.values["bal"] = mailbox.address
+    segur.candidate.connect_mailbox(mailbox.address)
+
+
+@then(parsers.re(r"l'opérateur reçoit (?P<count>\d+) courriels? du candidat"))
+def operator_received(segur: ScenarioContext, count: str) -> None:
+    received = list(segur.capture.submissions)
+    segur.received = received
+    proofs = [segur.attach_submission(s) for s in received]
+    proofs += [segur.attach_transcript(t) for s in received if (t := segur.transcript_of(s))]
+    segur.expect(
+        "nombre de courriels soumis à l'opérateur pendant le scénario",
+        expected=count,
+        observed=str(len(received)),
+        passed=len(received) == int(count),
+        proofs=proofs,
+    )
