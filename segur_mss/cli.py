@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", metavar="N", default="0",
                      help="exécution parallèle (pytest-xdist) : nombre de processus ou auto (défaut : 0, en série)")
 
+    doctor = sub.add_parser("doctor", help="vérifie la machine avant une campagne (avec les corrections)")
+    doctor.add_argument("--out", metavar="DIR", default=str(PROJECT_ROOT / "out"), help="dossier de sortie prévu")
+
     cat = sub.add_parser("catalogue", help="affiche le catalogue des exigences")
     cat.add_argument("--coverage", action="store_true", help="montre les scénarios qui couvrent chaque exigence")
     return parser
@@ -66,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             return command_run(args)
         if args.command == "catalogue":
             return command_catalogue(args)
+        if args.command == "doctor":
+            from segur_mss.doctor import run_doctor
+
+            return run_doctor(Path(args.out), console)
     except (UsageError, CandidateSpecError, ConfigError, CatalogueError) as exc:
         errors.print(f"[bold red]erreur :[/] {exc}")
         return EXIT_USAGE

@@ -55,3 +55,17 @@ def test_catalogue_coverage_lists_conf16() -> None:
     proc = run_cli("catalogue", "--coverage")
     assert proc.returncode == 0
     assert "SC.MSS/CONF.16.01" in proc.stdout
+
+
+def test_doctor_checks_the_machine(tmp_path: Path) -> None:
+    proc = run_cli("doctor", "--out", str(tmp_path / "sortie"))
+    assert proc.returncode == 0, proc.stdout
+    assert "Python" in proc.stdout and "saxonche" in proc.stdout
+
+
+def test_doctor_names_the_fix_when_output_is_not_writable(tmp_path: Path) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("x", encoding="utf-8")
+    proc = run_cli("doctor", "--out", str(blocker / "sous-dossier"))
+    assert proc.returncode == 1
+    assert "ÉCHEC" in proc.stdout and "--out" in proc.stdout
