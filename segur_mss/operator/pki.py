@@ -11,6 +11,7 @@ import ipaddress
 import json
 import os
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,10 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 ROOT_NAME = "AC RACINE IGC-SANTE TEST ELEMENTAIRE"
 ORG_CA_NAME = "AC IGC-SANTE TEST ELEMENTAIRE ORGANISATIONS"
+#: A look-alike authority outside the IGC-Santé trust chain (same naming style, another key): what a candidate
+#: must refuse, as a server certificate issuer (CONF.01/CONF.22) or as an APP client certificate issuer (CONF.27).
+ROGUE_CA_NAME = "AC IGC-SANTE ELEMENTAIRE ORGANISATIONS"
+ROGUE_CA_ORG = "AUTORITE NON RECONNUE"
 DEFAULT_SERVER_HOSTS = ("mss.test.mssante.fr", "localhost", "127.0.0.1")
 
 
@@ -95,6 +100,8 @@ class TestPki:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.key_kind = key_kind
         self._bundles: dict[str, CertBundle] = {}
+        self._lock = threading.RLock()
+        self._rogue: CertBundle | None = None
         self.root = self._load_or_create_ca("racine", ROOT_NAME, issuer=None)
         self.org_ca = self._load_or_create_ca("ac-organisations", ORG_CA_NAME, issuer=self.root)
 
@@ -130,10 +137,22 @@ class TestPki:
             crl_url=crl_url,
         )
 
-    def client(self, name: str, organisation: str, mailbox: str) -> CertBundle:
+    def client(self, name: str, organisation: str, mailbox: str, *, issuer: CertBundle | None = None) -> CertBundle:
         """An "Organisation" client certificate for an applicative (APP) mailbox."""
         subject = _name(mailbox, org=organisation, unit="BAL APPLICATIVE")
-        return self._leaf(name, subject, self.org_ca, email=mailbox)
+        return self._leaf(name, subject, issuer or self.org_ca, email=mailbox)
+
+    @property
+    def rogue_ca(self) -> CertBundle:
+        """A self-signed look-alike CA outside the IGC-Santé chain (created on first use)."""
+        with self._lock:
+            if self._rogue is None:
+                self._rogue = self._load_or_create_ca("ac-non-reconnue", ROGUE_CA_NAME, issuer=None, org=ROGUE_CA_ORG)
+            return self._rogue
+
+    def rogue_client(self, name: str, organisation: str, mailbox: str) -> CertBundle:
+        """An APP client certificate issued by the rogue CA (CONF.27: only IGC-Santé certificates are accepted)."""
+        return self.client(name, organisation, mailbox, issuer=self.rogue_ca)
 
     def server_context(self, bundle: CertBundle, *, client_ca: bool = True) -> ssl.SSLContext:
         """A server-side SSL context presenting `bundle`, requesting (not requiring) a client certificate."""
@@ -173,12 +192,14 @@ class TestPki:
         self._bundles[name] = bundle
         return bundle
 
-    def _load_or_create_ca(self, name: str, common_name: str, issuer: CertBundle | None) -> CertBundle:
+    def _load_or_create_ca(
+        self, name: str, common_name: str, issuer: CertBundle | None, *, org: str = "ASIP-SANTE TEST"
+    ) -> CertBundle:
         loaded = self._load(name)
         if loaded:
             return loaded
         key = _new_key(self.key_kind)
-        subject = _name(common_name, org="ASIP-SANTE TEST", unit="IGC-SANTE TEST")
+        subject = _name(common_name, org=org, unit="IGC-SANTE TEST")
         now = dt.datetime.now(dt.UTC)
         builder = (
             x509.CertificateBuilder()
@@ -211,8 +232,46 @@ class TestPki:
         key_kind: str | None = None,
         crl_url: str | None = None,
     ) -> CertBundle:
+        with self._lock:
+            return self._leaf_locked(
+                name, subject, issuer, server_hosts=server_hosts, email=email, not_before=not_before,
+                not_after=not_after, key_kind=key_kind, crl_url=crl_url,
+            )
+
+    def _leaf_locked(
+        self,
+        name: str,
+        subject: x509.Name,
+        issuer: CertBundle,
+        *,
+        server_hosts: tuple[str, ...] | None,
+        email: str | None,
+        not_before: dt.datetime | None,
+        not_after: dt.datetime | None,
+        key_kind: str | None,
+        crl_url: str | None,
+    ) -> CertBundle:
+        # A cached certificate is reused only when it was made from the same request (hosts, issuer, CRL URL...):
+        # the CRL distribution point carries an ephemeral port, so a reused run folder must not serve a stale one.
+        request = json.dumps(
+            {
+                "subject": subject.rfc4514_string(),
+                "issuer": issuer.subject,
+                "issuer_key": issuer.certificate.public_key()
+                .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+                .hex()[-32:],
+                "hosts": list(server_hosts or ()),
+                "email": email,
+                "key": key_kind or self.key_kind,
+                "crl": crl_url,
+                "not_before": not_before.date().isoformat() if not_before else None,
+                "not_after": not_after.date().isoformat() if not_after else None,
+            },
+            sort_keys=True,
+        )
+        params_path = self.directory / f"{name}.params.json"
         cached = self._bundles.get(name) or self._load(name)
-        if cached:
+        if cached and params_path.exists() and params_path.read_text(encoding="utf-8") == request:
             self._bundles[name] = cached
             return cached
         key = _new_key(key_kind or self.key_kind)
@@ -247,7 +306,9 @@ class TestPki:
             )
         cert = builder.sign(issuer.key, hashes.SHA256())
         chain = [issuer.certificate] if issuer is not self.root else []
-        return self._store(name, cert, key, chain)
+        bundle = self._store(name, cert, key, chain)
+        params_path.write_text(request, encoding="utf-8")
+        return bundle
 
     def describe(self) -> dict[str, str]:
         """Subjects of the authorities, for reports."""

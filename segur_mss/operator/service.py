@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 from segur_mss.operator.clock import Clock
+from segur_mss.operator.delivery import DeliveryAgent
+from segur_mss.operator.faults import FaultController
+from segur_mss.operator.http import OperatorWeb
 from segur_mss.operator.identities import Population, load_population
+from segur_mss.operator.imap import ImapServer, start_imap_server
+from segur_mss.operator.mailstore import INBOX, MailStore, StoredMessage
+from segur_mss.operator.patient import PatientDomain, PatientReply
 from segur_mss.operator.pki import TestPki
 from segur_mss.operator.recording import Capture, Recorder
 from segur_mss.operator.sasl import BearerVerifier
-from segur_mss.operator.smtp import SubmissionHandler, make_submission_factory
+from segur_mss.operator.smtp import SubmissionHandler
+from segur_mss.operator.submission import make_operator_smtp_factory, make_smtps_factory
+from segur_mss.operator.tls_profiles import TlsProfiles
 from segur_mss.operator.tokens import TokenAuthority, TokenPair
 
 
@@ -23,6 +33,9 @@ from segur_mss.operator.tokens import TokenAuthority, TokenPair
 class OperatorSettings:
     bind: str = "127.0.0.1"
     smtp_port: int = 0  # 0: ephemeral
+    imap_port: int = 0
+    imaps_port: int = 0  # implicit TLS (RFC 8314)
+    smtps_port: int = 0  # implicit TLS (RFC 8314)
     hostname: str = "mss.test.mssante.fr"
     access_token_lifetime: int = 120
     extra: dict[str, Any] = field(default_factory=dict)
@@ -43,10 +56,22 @@ class ReferenceOperator:
         )
         self.verifier = BearerVerifier(self.authority, self.population)
         self.smtp_handler = SubmissionHandler(self.verifier, self.recorder, self.settings.hostname)
+        # Mail side (imap.py, delivery.py, patient.py, faults.py): mailboxes, delivery, MES, fault profiles
+        self.faults = FaultController()
+        self.mailstore = MailStore(self.population, self.clock)
+        self.delivery = DeliveryAgent(self.mailstore, self.recorder, self.faults, self.clock, self.settings.hostname)
+        self.smtp_handler.delivery_hooks.append(self.delivery.deliver_submission)
+        self.patients = PatientDomain(self.mailstore, self.delivery, self.recorder, self.clock)
+        self.imap_servers: dict[str, ImapServer] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self.ports: dict[str, int] = {}
+        # HTTP(S) side (http.py): mock PSC, directory, auto-configuration, CRL; TLS profiles of the mail servers
+        self.web = OperatorWeb(self)
+        self.psc = self.web.psc
+        self.directory = self.web.directory
+        self.crl = self.web.crl
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> ReferenceOperator:
@@ -72,12 +97,37 @@ class ReferenceOperator:
 
     async def _start_servers(self) -> None:
         assert self.loop is not None
-        smtp_cert = self.pki.server("serveur-smtp")
-        tls = self.pki.server_context(smtp_cert, client_ca=False)
-        factory = make_submission_factory(self.smtp_handler, self.recorder, tls)
+        await self.web.start()  # first: certificates (CRL URL) and the PSC issuer need its ports
+
+        def factory() -> Any:  # the TLS profile in force is read at each new connection
+            return make_operator_smtp_factory(
+                self.smtp_handler, self.recorder, self.server_tls_context("smtp"), self.faults
+            )()
+
         server = await self.loop.create_server(factory, self.settings.bind, self.settings.smtp_port)
         self._servers.append(server)
         self.ports["smtp"] = server.sockets[0].getsockname()[1]
+        await self._start_mail_servers()
+
+    async def _start_mail_servers(self) -> None:
+        """IMAP (STARTTLS), IMAPS and SMTPS (implicit TLS); each connection takes the TLS profile in force."""
+        assert self.loop is not None
+        for name, implicit, port in (("imap", False, self.settings.imap_port),
+                                     ("imaps", True, self.settings.imaps_port)):
+            handler = ImapServer(
+                store=self.mailstore, verifier=self.verifier, recorder=self.recorder, pki=self.pki, clock=self.clock,
+                faults=self.faults, tls_context=lambda: self.server_tls_context("imap"), implicit_tls=implicit,
+            )
+            server = await start_imap_server(handler, self.settings.bind, port)
+            self.imap_servers[name] = handler
+            self._servers.append(server)
+            self.ports[name] = server.sockets[0].getsockname()[1]
+        smtps = make_smtps_factory(
+            self.loop, self.smtp_handler, self.recorder, lambda: self.server_tls_context("smtp"), self.faults
+        )
+        server = await self.loop.create_server(smtps, self.settings.bind, self.settings.smtps_port)
+        self._servers.append(server)
+        self.ports["smtps"] = server.sockets[0].getsockname()[1]
 
     def add_server(self, name: str, starter: Callable[[], Coroutine[Any, Any, asyncio.AbstractServer]]) -> int:
         """Start another server on the operator's loop; returns its port."""
@@ -88,11 +138,15 @@ class ReferenceOperator:
 
     def stop(self) -> None:
         if self.loop is None:
+            self.web.release()
             return
 
         async def close_all() -> None:
+            await self.web.stop()
             for server in self._servers:
                 server.close()
+            for imap in self.imap_servers.values():
+                await imap.shutdown()
             for server in self._servers:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.wait_closed(), 2)
@@ -119,22 +173,57 @@ class ReferenceOperator:
         with self.recorder.capture() as cap:
             yield cap
 
+    def server_tls_context(self, service: str) -> ssl.SSLContext:
+        """The SSL context a new `service` connection (imap, smtp) must use: the TLS profile in force."""
+        return self.web.reserve().context(service)
+
+    def tls_profile(self, name: str | None = None, services: Iterable[str] | None = None) -> ssl.SSLContext:
+        """Select TLS profile `name` (tls_profiles.PROFILES) for new connections; returns its server context."""
+        profiles = self.web.reserve()
+        if name is None:
+            return profiles.context(next(iter(services or ("imap",))))
+        profiles.set(name, services)
+        return profiles.context_for(name)
+
+    @property
+    def tls_profiles(self) -> TlsProfiles:
+        return self.web.reserve()
+
+    def deliver(
+        self, recipient: str, message: bytes | Message, *, folder: str = INBOX, flags: tuple[str, ...] = ()
+    ) -> StoredMessage:
+        """Put crafted mail into a mailbox, as a correspondent's operator would (byte for byte, no SMTP)."""
+        return self.call(self.delivery.deliver(recipient, message, folder=folder, flags=flags))
+
+    def read_mailbox(self, address: str, folder: str = INBOX) -> list[StoredMessage]:
+        """The messages of a mailbox folder, in UID order (what an IMAP client of that mailbox would see)."""
+        return self.call(self.mailstore.messages(address, folder))
+
+    def patient_reply(
+        self, ins: str, to: str, in_reply_to_message_id: str, body: str, *, subject: str | None = None
+    ) -> PatientReply:
+        """The patient `<ins>@patient.mssante.fr` replies (Mon Espace Santé refuses after `X-MSS-MES: FIN`)."""
+        return self.call(self.patients.reply(ins, to, in_reply_to_message_id, body, subject=subject))
+
     def issue_tokens(self, rpps: str, client_id: str) -> TokenPair:
         """Tokens for a professional, as PSC would issue them after a successful login."""
         return self.authority.issue(rpps, client_id)
 
     def env(self) -> dict[str, Any]:
         """What a candidate needs to connect (the `env.json` contract of DESIGN.md)."""
-        host = self.settings.bind
+        host = self.web.host  # the bind address, or this machine's name when bound to every interface
         mailboxes = []
         for box in self.population.mailboxes.values():
             if box.type == "PATIENT":
                 continue
             entry: dict[str, Any] = {"address": box.address, "type": box.type, "login_hint": box.owner or ""}
+            entry.update(self.web.mailbox_credentials(box))
             mailboxes.append(entry)
-        return {
+        return self.web.env() | {
             "smtp": {"host": host, "port": self.ports.get("smtp", 0), "tls": "starttls"},
             "imap": {"host": host, "port": self.ports.get("imap", 0), "tls": "starttls"},
+            "imaps": {"host": host, "port": self.ports.get("imaps", 0), "tls": "implicit"},
+            "smtps": {"host": host, "port": self.ports.get("smtps", 0), "tls": "implicit"},
             "ca_bundle": str(self.pki.ca_bundle),
             "server_name": self.settings.hostname,
             "mailboxes": mailboxes,

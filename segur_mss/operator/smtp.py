@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import binascii
 import collections
+import inspect
 import itertools
 import warnings
 from base64 import b64decode, b64encode
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
@@ -24,8 +25,9 @@ AUTH_LINE_LIMIT = 12288  # SMTP replies below stay ASCII (RFC 5321): the French 
 DSN_MAIL_PARAMS = ("RET", "ENVID")
 DSN_RCPT_PARAMS = ("NOTIFY", "ORCPT")
 
-#: Called for each accepted submission (delivery into mailboxes, DSN generation...).
-DeliveryHook = Callable[[Submission], None]
+#: Called for each accepted submission (delivery into mailboxes, DSN generation...); a hook may be a coroutine
+#: function: it is awaited before the client gets its 250, so an accepted message is already in the mailboxes.
+DeliveryHook = Callable[[Submission], Awaitable[None] | None]
 
 
 def smtp_line_filter(transcript: Transcript, direction: str, line: str) -> str | None:
@@ -217,7 +219,9 @@ class SubmissionHandler:
             received_at=self.recorder.stamp(),
         )
         for hook in self.delivery_hooks:
-            hook(submission)
+            result = hook(submission)
+            if inspect.isawaitable(result):
+                await result
         self.recorder.record_submission(submission)
         if server.transcript:
             server.transcript.event(
@@ -226,22 +230,29 @@ class SubmissionHandler:
         return "250 2.0.0 Message accepted"
 
 
-def make_submission_factory(handler: SubmissionHandler, recorder: Recorder, tls_context: Any) -> Callable[[], SMTP]:
-    """Protocol factory for `loop.create_server`."""
+def make_submission_factory(
+    handler: SubmissionHandler,
+    recorder: Recorder,
+    tls_context: Any,
+    *,
+    protocol: Callable[..., RecordingSMTP] = RecordingSMTP,
+    **options: Any,
+) -> Callable[[], SMTP]:
+    """Protocol factory for `loop.create_server` (`protocol` and `options` adapt it, e.g. for implicit TLS)."""
+    settings: dict[str, Any] = {
+        "hostname": handler.hostname,
+        "ident": "segur-mss operateur de reference",
+        "tls_context": tls_context,
+        "require_starttls": True,
+        "auth_required": True,
+        "auth_require_tls": True,
+        "auth_exclude_mechanism": ["LOGIN", "PLAIN"],
+        "data_size_limit": 64 * 1024 * 1024,
+        "timeout": 60,
+        **options,
+    }
 
     def factory() -> SMTP:
-        return RecordingSMTP(
-            handler,
-            recorder=recorder,
-            hostname=handler.hostname,
-            ident="segur-mss operateur de reference",
-            tls_context=tls_context,
-            require_starttls=True,
-            auth_required=True,
-            auth_require_tls=True,
-            auth_exclude_mechanism=["LOGIN", "PLAIN"],
-            data_size_limit=64 * 1024 * 1024,
-            timeout=60,
-        )
+        return protocol(handler, recorder=recorder, **settings)
 
     return factory

@@ -14,7 +14,7 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 
 from segur_mss.operator.clock import Clock
 from segur_mss.redaction import REDACTOR, Redactor
@@ -85,6 +85,15 @@ class TokenAuthority:
         self._revoked_jti: set[str] = set()
         self._issued_access: list[str] = []
         self._lock = threading.Lock()
+        self._id_token_key: RSAKey | None = None
+
+    @property
+    def id_token_key(self) -> RSAKey:
+        """RS256 key of the ID tokens (OpenID Discovery: RS256 MUST be supported; the default for clients)."""
+        with self._lock:
+            if self._id_token_key is None:
+                self._id_token_key = RSAKey.generate_key(2048, parameters={"kid": "psc-test-rs256", "use": "sig"})
+            return self._id_token_key
 
     # -- issuance ---------------------------------------------------------------------------------------
     def issue(self, rpps: str, client_id: str, scope: str = "openid scope_all", nonce: str | None = None) -> TokenPair:
@@ -98,7 +107,7 @@ class TokenAuthority:
                   "exp": int(now + self.access_lifetime), "SubjectNameID": rpps}
         if nonce:
             claims["nonce"] = nonce
-        id_token = jwt.encode({"alg": "ES256", "kid": self.key.kid}, claims, self.key)
+        id_token = jwt.encode({"alg": "RS256", "kid": self.id_token_key.kid}, claims, self.id_token_key)
         self.redactor.register(id_token)
         return TokenPair(access, refresh, self.access_lifetime, id_token, scope)
 
@@ -145,6 +154,22 @@ class TokenAuthority:
                     count += 1
             return count
 
+    def expire_refresh_tokens(self, rpps: str | None = None) -> int:
+        """Make refresh tokens (of one professional, or all) expired at the operator's current time."""
+        now = self.clock.time()
+        with self._lock:
+            count = 0
+            for state in self._refresh.values():
+                if rpps is None or state.rpps == rpps:
+                    state.expires_at = min(state.expires_at, now)
+                    count += 1
+            return count
+
+    def refresh_state(self, refresh_token: str) -> RefreshState | None:
+        """The server-side state of a refresh token (None when unknown)."""
+        with self._lock:
+            return self._refresh.get(refresh_token)
+
     def revoke(self, token: str) -> bool:
         """RFC 7009 revocation of a refresh or access token."""
         with self._lock:
@@ -167,7 +192,7 @@ class TokenAuthority:
             return list(self._issued_access)
 
     def public_jwks(self) -> dict[str, Any]:
-        return {"keys": [self.key.as_dict(private=False)]}
+        return {"keys": [self.key.as_dict(private=False), self.id_token_key.as_dict(private=False)]}
 
     # -- verification -----------------------------------------------------------------------------------
     def verify(self, token: str, *, mailbox: Any | None = None) -> AccessGrant:
