@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
 from segur_mss.candidates.base import Action, require
 from segur_mss.scenario import ScenarioContext
+
+
+class CandidateActionFailed(Exception):
+    """The candidate could not perform an action the scenario needs: the scenario ends as `error`."""
 
 
 @given("l'opérateur de référence est démarré")
@@ -34,3 +38,23 @@ def operator_received(segur: ScenarioContext, count: str) -> None:
         passed=len(received) == int(count),
         proofs=proofs,
     )
+
+
+@when("le candidat relève sa boîte aux lettres")
+def candidate_fetches_mail(segur: ScenarioContext) -> None:
+    """The candidate checks its mailbox (and processes what it finds); a failure is an error of the scenario."""
+    require(segur.candidate, Action.FETCH_NEW_MAIL)
+    result = segur.candidate.fetch_new_mail()
+    segur.values["releve"] = result
+    if not result.ok:
+        raise CandidateActionFailed(f"la relève de la boîte aux lettres a échoué : {result.detail}")
+
+
+@when("le candidat tente de relever sa boîte aux lettres")
+def candidate_tries_to_fetch_mail(segur: ScenarioContext) -> None:
+    """Same, when the scenario expects the attempt may fail (faults, refused certificates…)."""
+    require(segur.candidate, Action.FETCH_NEW_MAIL)
+    result = segur.candidate.fetch_new_mail()
+    segur.values["releve"] = result
+    if not result.ok:
+        segur.evidence.note(f"relève refusée ou échouée côté candidat : {result.detail}")

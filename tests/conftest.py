@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# A developer's imported official REM must not change what the tests see (the CLI children inherit this).
+os.environ["SEGUR_MSS_REM"] = str(Path(tempfile.mkdtemp(prefix="segur-mss-tests-")) / "rem_officiel.yaml")
 SHARED = ROOT.parent / "shared"
 
 

@@ -20,6 +20,20 @@ class Action(enum.StrEnum):
     EXPORT_TRACES = "export_traces"
     SEARCH_DIRECTORY = "search_directory"
     TOKEN_STORAGE_LOCATIONS = "token_storage_locations"
+    #: The person driving the product gives an attested proof (screenshot, video, export, statement).
+    ATTEST = "attest"
+    # -- session, configuration (SC.MSS/CONF.04, 08, 10, 11) --
+    AUTOCONFIGURE = "autoconfigure"
+    KEEP_SESSION = "keep_session"
+    SESSION_STATUS = "session_status"
+    DISCONNECT_MAILBOX = "disconnect_mailbox"
+    # -- receiving (SC.MSS/UX.01, 05, 07, 11, 38, 39, 40) and mailbox handling (CONF.17/18, UX.37) --
+    REPLY_TO_MESSAGE = "reply_to_message"
+    DELETE_MESSAGE = "delete_message"
+    IMPORT_MANUALLY = "import_manually"
+    USER_NOTIFICATIONS = "user_notifications"
+    # -- PFI role (SC.MSS/CONF.24, UX.05.BIS) --
+    PROCESS_PRODUCER_INSTRUCTION = "process_producer_instruction"
 
 
 ACTION_LABELS = {
@@ -31,7 +45,25 @@ ACTION_LABELS = {
     Action.EXPORT_TRACES: "exporter les traces fonctionnelles",
     Action.SEARCH_DIRECTORY: "rechercher dans l'annuaire",
     Action.TOKEN_STORAGE_LOCATIONS: "indiquer où sont conservés les jetons",
+    Action.ATTEST: "fournir une preuve attestée (capture d'écran, vidéo, export, déclaration)",
+    Action.AUTOCONFIGURE: "configurer la BAL à partir de sa seule adresse",
+    Action.KEEP_SESSION: "garder la session de la BAL ouverte (relève périodique)",
+    Action.SESSION_STATUS: "indiquer l'état de la session",
+    Action.DISCONNECT_MAILBOX: "se déconnecter de la BAL",
+    Action.REPLY_TO_MESSAGE: "répondre à un courriel reçu",
+    Action.DELETE_MESSAGE: "supprimer un courriel",
+    Action.IMPORT_MANUALLY: "importer manuellement un document reçu",
+    Action.USER_NOTIFICATIONS: "lister les notifications présentées aux utilisateurs",
+    Action.PROCESS_PRODUCER_INSTRUCTION: "traiter une demande d'envoi d'un logiciel producteur (rôle PFI)",
 }
+
+
+class EvidenceSink(Protocol):
+    """Where an adapter stores what it gathers as proof (the running scenario's evidence folder)."""
+
+    def add_proof(
+        self, kind: str, filename: str, data: bytes | str, title: str, *, media_type: str = ..., redact: bool = ...
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +81,19 @@ class CandidateEnvironment:
     workdir: Path | None = None
     #: In-process login used until the product is given a PSC endpoint: returns PSC tokens for a professional.
     login: Callable[[str], Any] | None = None
+    #: The running scenario (`SC.MSS/CONF.16.01`) and its evidence: adapters add their own proofs there
+    #: (command logs, HTTP exchanges, screenshots and statements of a manual session).
+    scenario_id: str = ""
+    evidence: EvidenceSink | None = None
+    #: How many messages the operator has received from the candidate since the scenario started (manual waits).
+    submissions_seen: Callable[[], int] | None = None
+    #: The operator's other services (env.json `directory.url`, `autoconfig.url`) and its test mailboxes
+    #: (env.json `mailboxes`: address, type, login_hint; certificate and key files for APP mailboxes).
+    directory_url: str = ""
+    autoconfig_url: str = ""
+    mailboxes: tuple[dict[str, Any], ...] = ()
+    #: The product's own settings (TLS cipher suites, reconnection delay, PSC flow…): see the adapter's docs.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,13 +106,112 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class DocumentSending:
-    """Send a CDA document (in IHE_XDM) about a synthetic patient."""
+    """Send CDA documents (in one IHE_XDM) about a synthetic patient, to professionals and/or the patient.
+
+    `to_patient`: the candidate addresses the patient's Mon Espace Santé mailbox itself, built from a qualified
+    INS only. `end_of_exchange`: the user closes the channel (X-MSS-MES: FIN on the mail to the patient).
+    """
 
     to: tuple[str, ...]
     patient: str  # key of a synthetic patient
-    doc_type: str = "CR-BIO"
+    doc_types: tuple[str, ...] = ("CR-BIO",)
+    to_patient: bool = False
     end_of_exchange: bool = False
     read_receipt: bool = False
+
+
+@dataclass(frozen=True)
+class MailboxAutoconfiguration:
+    """The user types only the mailbox address: the product finds hosts, ports and security by itself."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class SessionKeeping:
+    """Keep the connected mailbox's session open for `seconds`, polling every `poll_interval` seconds, so the
+    harness can drop it, close it or revoke tokens meanwhile. `new_connection`: open a fresh session first
+    (faults armed on the operator apply to connections opened after them)."""
+
+    seconds: float
+    poll_interval: float = 0.5
+    new_connection: bool = False
+
+
+@dataclass(frozen=True)
+class TraceExport:
+    """Functional traces since an ISO 8601 instant (all of them when empty)."""
+
+    since: str = ""
+
+
+@dataclass(frozen=True)
+class DirectorySearch:
+    """A multi-criteria search in the MSSanté directory (empty criteria are not used)."""
+
+    name: str = ""
+    rpps: str = ""
+    profession: str = ""
+    specialty: str = ""
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class MessageReply:
+    """Reply to a received mail, identified by its Message-ID."""
+
+    message_id: str
+    body: str
+
+
+@dataclass(frozen=True)
+class MessageDeletion:
+    """Delete a mail of the mailbox, identified by its Message-ID."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ManualImport:
+    """The user imports by hand a document left for manual handling (`item` from `integrated_documents`) into
+    the record of local patient `patient`, using the XDM envelope's metadata."""
+
+    item: str
+    patient: str
+
+
+@dataclass(frozen=True)
+class ProducerInstruction:
+    """What a producing software (DPI, RIS, SGL) asks a PFI to send, as its HL7v2 message would say it.
+
+    `process`: `initial`, `replacement` (of the document the producer called `document_ref` before) or
+    `deletion`. `to_patient`: OBX DESTMSSANTEPAT = Y; `end_of_exchange`: its NTE says FIN (X-MSS-MES: FIN).
+    `hl7v2`: the raw message (MDM/ORU, segments separated by CR or LF); when given, it wins over the fields.
+    """
+
+    patient: str = ""
+    doc_type: str = "CR-BIO"
+    destinations: tuple[str, ...] = ()
+    to_patient: bool = False
+    end_of_exchange: bool = False
+    process: str = "initial"
+    document_ref: str = ""
+    hl7v2: str = ""
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    """An attested proof a scenario needs from the person who drives the product.
+
+    `key` names the request within the scenario (answers prepared ahead of time are looked up by it),
+    `instruction` says in French what to show, `kinds` the accepted proof kinds (screenshot, video, export),
+    `statement` the sentence the person attests (empty: a free statement is asked).
+    """
+
+    key: str
+    instruction: str
+    kinds: tuple[str, ...] = ("screenshot",)
+    statement: str = ""
 
 
 @dataclass
@@ -101,3 +245,19 @@ def require(candidate: CandidateAdapter, action: Action) -> None:
         raise NotTested(
             f"le candidat « {candidate.name} » ne sait pas « {ACTION_LABELS[action]} » : scénario non testé"
         )
+
+
+def require_attestation(candidate: CandidateAdapter, request: EvidenceRequest) -> ActionResult:
+    """Obtain an attested proof, or stop the scenario as `awaiting_evidence` when nobody can give it now.
+
+    Only adapters that declare `Action.ATTEST` (the manual one, or a command/HTTP endpoint that produces
+    exports) can give it; the proofs are stored and hashed in the scenario's evidence by the adapter.
+    """
+    from segur_mss.verdicts import AwaitingEvidence
+
+    if Action.ATTEST not in candidate.capabilities():
+        raise AwaitingEvidence(
+            f"preuve attestée à fournir : {request.instruction} (à produire lors d'une session manuelle : "
+            "--candidate manual)"
+        )
+    return candidate.attest(request)  # type: ignore[attr-defined]

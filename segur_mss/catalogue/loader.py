@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,20 @@ import yaml
 from segur_mss.catalogue.model import MODES, PROVENANCES, Catalogue, Requirement
 
 CATALOGUE_FILE = "requirements.yaml"
-#: Official wording imported from an ANS REM workbook (`segur-mss catalogue --import-rem`), kept beside the data.
+#: Official wording imported from an ANS REM workbook (`segur-mss catalogue --import-rem`). It is the user's data
+#: (the REM is not redistributable): it lives outside the package so that upgrades keep it, at `$SEGUR_MSS_REM`
+#: when set, else `$XDG_CONFIG_HOME/segur-mss/rem_officiel.yaml` (`~/.config/segur-mss/rem_officiel.yaml`).
 OFFICIAL_OVERLAY = "rem_officiel.yaml"
+REM_ENV = "SEGUR_MSS_REM"
+
+
+def official_overlay_path() -> Path:
+    """Where the official REM overlay is read from and written to."""
+    explicit = os.environ.get(REM_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config_home) / "segur-mss" / OFFICIAL_OVERLAY
 
 
 class CatalogueError(Exception):
@@ -54,8 +67,8 @@ def load_catalogue(path: Path | None = None, overlay: Path | None = None) -> Cat
         if req.id in catalogue.requirements:
             raise CatalogueError(str(path), f"exigence {req.id}", "identifiant en double")
         catalogue.requirements[req.id] = req
-    overlay = overlay if overlay is not None else path.with_name(OFFICIAL_OVERLAY)
-    if overlay.exists():
+    overlay = overlay if overlay is not None else official_overlay_path()
+    if overlay.is_file():
         apply_official_overlay(catalogue, overlay)
     return catalogue
 
@@ -94,7 +107,15 @@ def _requirement(path: str, index: int, item: Any, profiles: dict[str, str], gro
 
 def apply_official_overlay(catalogue: Catalogue, overlay: Path) -> None:
     """Replace summaries by the official wording recorded by a REM import."""
-    data = yaml.safe_load(overlay.read_text(encoding="utf-8")) or {}
+    raw_text = overlay.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(raw_text) or {}
+    except yaml.YAMLError as exc:
+        raise CatalogueError(str(overlay), "fichier", f"REM officiel importé illisible ({exc}) : réimportez-le"
+                             ) from exc
+    if not isinstance(data, dict):
+        raise CatalogueError(str(overlay), "racine", "le REM officiel importé doit être un dictionnaire")
+    catalogue.digest = f"{catalogue.digest}+rem-{hashlib.sha256(raw_text.encode()).hexdigest()[:8]}"
     for req_id, entry in (data.get("requirements") or {}).items():
         if req_id in catalogue.requirements:
             catalogue.requirements[req_id] = catalogue.requirements[req_id].with_official_text(

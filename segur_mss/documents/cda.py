@@ -132,13 +132,21 @@ def _t(value: str) -> str:
     return escape(value)
 
 
+def _street_parts(line: str) -> str:
+    """``12 rue des Essais`` -> houseNumber + streetName (the CI-SIS address structure)."""
+    number, _, street = line.partition(" ")
+    if number.isdigit() and street:
+        return f"<houseNumber>{_t(number)}</houseNumber><streetName>{_t(street)}</streetName>"
+    return f"<streetName>{_t(line)}</streetName>"
+
+
 def _patient_role(p: Patient) -> str:
     ids = []
     if p.ins:
         ids.append(f"<id root={_a(p.ins_oid)} extension={_a(p.ins)}/>")
     if p.ipp:
         ids.append(f"<id root={_a(p.ipp_oid)} extension={_a(p.ipp)}/>")
-    addr_lines = "".join(f"<streetAddressLine>{_t(line)}</streetAddressLine>" for line in p.address_lines)
+    addr_lines = "".join(_street_parts(line) for line in p.address_lines)
     telecom = f'<telecom value="mailto:{p.patient_address}"/>' if p.patient_address else ""
     name = [f'<family qualifier="BR">{_t(p.family_birth)}</family>']
     if p.given_all:
@@ -182,7 +190,8 @@ def _org(a: Professional, tag: str, with_setting: bool = False) -> str:
     return (
         f"<{tag}><id root={_a(ORGANIZATION_OID)} extension={_a(a.organization_id)}/>"
         f'<name>{_t(a.organization_name)}</name><telecom value={_a(a.phone)} use="WP"/>'
-        f"<addr><streetAddressLine>{_t(a.street)}</streetAddressLine><postalCode>{_t(a.postal_code)}</postalCode>"
+        f"<addr><houseNumber>{_t(a.house_number)}</houseNumber><streetName>{_t(a.street_name)}</streetName>"
+        f"<postalCode>{_t(a.postal_code)}</postalCode>"
         f"<city>{_t(a.city)}</city></addr>{setting}</{tag}>"
     )
 
@@ -190,7 +199,7 @@ def _org(a: Professional, tag: str, with_setting: bool = False) -> str:
 def _person(a: Professional, tag: str) -> str:
     return (
         f"<{tag}><name><prefix>{_t(a.prefix)}</prefix><given>{_t(a.given)}</given>"
-        f"<family>{_t(a.family)}</family></name></{tag}>"
+        f"<family>{_t(a.family)}</family>" + (f"<suffix>{_t(a.title)}</suffix>" if a.title else "") + f"</name></{tag}>"
     )
 
 
@@ -199,7 +208,8 @@ def _assigned(a: Professional, tag: str, org_tag: str = "representedOrganization
         f"<{tag}><id root={_a(RPPS_OID)} extension={_a(a.idnps)}/>"
         f"<code code={_a(a.profession_code)} displayName={_a(a.profession_display)} "
         f"codeSystem={_a(a.profession_system)}/>"
-        f"<addr><streetAddressLine>{_t(a.street)}</streetAddressLine><postalCode>{_t(a.postal_code)}</postalCode>"
+        f"<addr><houseNumber>{_t(a.house_number)}</houseNumber><streetName>{_t(a.street_name)}</streetName>"
+        f"<postalCode>{_t(a.postal_code)}</postalCode>"
         f'<city>{_t(a.city)}</city></addr><telecom value={_a(a.phone)} use="WP"/>'
         + _person(a, "assignedPerson")
         + _org(a, org_tag, with_setting=True)

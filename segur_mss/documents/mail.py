@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 from collections.abc import Sequence
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
@@ -14,6 +15,42 @@ from .xdm import build_xdm
 
 DEFAULT_MAIL_DATE = datetime.datetime(2025, 1, 15, 10, 35, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
 DEFAULT_NIL = "SEGUR-MSS-TEST-NIL"
+
+
+def fold_header_value(name: str, value: str, max_line: int = 78) -> str:
+    """``value`` folded at spaces so that no line exceeds ``max_line`` (``Name: `` included), never right after
+    the colon (the stdlib's folder may put the whole value on a continuation line, which the stdlib parser then
+    reads back with a leading space). Non-ASCII words become RFC 2047 encoded words; ASCII words stay readable
+    (``XDM/1.0/DDM+`` remains visible in the raw header)."""
+    words: list[str] = []
+    run: list[str] = []  # consecutive non-ASCII words become one encoded word (spaces kept inside it)
+    for word in [*value.split(" "), None]:
+        if word is not None and not word.isascii():
+            run.append(word)
+            continue
+        if run:
+            words.extend(Header(" ".join(run), "utf-8").encode(maxlinelen=76, linesep="\n").split("\n "))
+            run = []
+        if word is not None:
+            words.append(word)
+    lines: list[str] = []
+    current = words[0]
+    budget = max_line - len(name) - 2
+    for word in words[1:]:
+        if len(current) + 1 + len(word) <= budget:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+            budget = max_line - 1
+    lines.append(current)
+    return "\n ".join(lines)
+
+
+def set_folded_header(msg: EmailMessage, name: str, value: str) -> None:
+    """Set ``name`` to ``value`` pre-folded (see :func:`fold_header_value`), replacing any previous value."""
+    del msg[name]
+    msg.set_raw(name, fold_header_value(name, value))
 
 
 def ddm_subject(label: str, patient: Patient) -> str:
@@ -67,7 +104,7 @@ def build_document_mail(
     recipients = list(to) if to is not None else [patient.patient_address or "correspondant@test.mssante.fr"]
     xdm_bytes = xdm if xdm is not None else build_xdm(documents, patient, author=author)
     msg = EmailMessage(policy=default_policy)
-    display = sender_name or f"{author.prefix} {author.given} {author.family}"
+    display = sender_name or author.display_name
     msg["From"] = email.utils.formataddr((display, sender))
     msg["To"] = ", ".join(recipients)
     msg["Date"] = email.utils.format_datetime(date or DEFAULT_MAIL_DATE)
@@ -81,7 +118,7 @@ def build_document_mail(
     if refs:
         msg["References"] = " ".join(refs)
     first_label = label or (documents[0].title if documents else "Document")
-    msg["Subject"] = ddm_subject(first_label, patient)
+    set_folded_header(msg, "Subject", ddm_subject(first_label, patient))
     if nil is not None:
         msg["X-MSS-NIL"] = nil
     if documents:
@@ -110,6 +147,7 @@ def build_document_mail(
 def build_plain_mail(
     *,
     sender: str = DEFAULT_AUTHOR.mailbox,
+    sender_name: str | None = DEFAULT_AUTHOR.display_name,
     to: Sequence[str] = ("correspondant@test.mssante.fr",),
     subject: str = "Message de test",
     body: str = "Bonjour,\n\nMessage de test sans document.\n",
@@ -119,15 +157,23 @@ def build_plain_mail(
 ) -> EmailMessage:
     """A mail without document (only ``X-MSS-NIL`` applies)."""
     msg = EmailMessage(policy=default_policy)
-    msg["From"] = sender
+    msg["From"] = email.utils.formataddr((sender_name, sender)) if sender_name else sender
     msg["To"] = ", ".join(to)
     msg["Date"] = email.utils.format_datetime(date or DEFAULT_MAIL_DATE)
     msg["Message-ID"] = message_id
-    msg["Subject"] = subject
+    set_folded_header(msg, "Subject", subject)
     if nil is not None:
         msg["X-MSS-NIL"] = nil
     msg.set_content(body, charset="utf-8")
     return msg
 
 
-__all__ = ["DEFAULT_NIL", "build_document_mail", "build_plain_mail", "ddm_subject", "insert_codecda"]
+__all__ = [
+    "DEFAULT_NIL",
+    "build_document_mail",
+    "build_plain_mail",
+    "ddm_subject",
+    "fold_header_value",
+    "insert_codecda",
+    "set_folded_header",
+]

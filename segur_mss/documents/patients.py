@@ -115,7 +115,8 @@ class Professional:
     idnps: str = "899700000017"  # "8" + synthetic 11-digit RPPS
     family: str = "MEDECIN-TEST"
     given: str = "Jean"
-    prefix: str = "DR"
+    prefix: str = "M"  # civility (JDV_J245: M, MME…)
+    title: str = "DR"  # title (JDV_J246), written as name/suffix
     profession_code: str = "G15_10/SM03"
     profession_display: str = "Médecin - Biologie médicale (SM)"
     profession_system: str = "1.2.250.1.213.1.1.4.5"
@@ -127,10 +128,20 @@ class Professional:
     practice_setting_display: str = "Ambulatoire"
     mailbox: str = "jean.medecin-test@test.mssante.fr"
     phone: str = "tel:0100000000"
-    street: str = "1 rue de l'Essai"
+    house_number: str = "1"
+    street_name: str = "rue de l'Essai"
     postal_code: str = "75013"
     city: str = "PARIS"
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def street(self) -> str:
+        return f"{self.house_number} {self.street_name}"
+
+    @property
+    def display_name(self) -> str:
+        """``DR Jean MEDECIN-TEST``."""
+        return " ".join(x for x in (self.title, self.given, self.family) if x)
 
     @property
     def xcn(self) -> str:

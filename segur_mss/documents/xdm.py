@@ -252,7 +252,7 @@ def readme_text(documents: Sequence[CdaDocument], author: Professional = DEFAULT
     files = "\n".join(f"                {doc_file_name(i)}" for i in range(1, len(documents) + 1))
     return (
         "Emetteur :\n=============\n"
-        f"    . Nom : {author.prefix} {author.family} {author.given}\n"
+        f"    . Nom : {author.title} {author.family} {author.given}\n"
         f"    . Organisme : {author.organization_name} ({author.organization_id})\n"
         f"    . Adresse : {author.street} {author.postal_code} {author.city}\n\n"
         "Application de l'emetteur :\n=========================\n"

@@ -34,6 +34,7 @@ def build_results(run_dir: Path, catalogue: Catalogue, run: dict[str, Any]) -> d
             "status": NOT_TESTED,
             "reason": None,
             "groupe": req.groupe,
+            "group_label": catalogue.groups.get(req.groupe, req.groupe),
             "ref2": req.ref2,
             "provenance": req.provenance,
             "summary": req.resume,
@@ -68,6 +69,7 @@ def build_results(run_dir: Path, catalogue: Catalogue, run: dict[str, Any]) -> d
             "version": __version__,
             "catalogue": f"{catalogue.version} ({catalogue.digest})",
             "validators": run.get("validators") or {"cda_kit": None},
+            "rem": _rem_source(),
         },
         "run": {
             "id": run.get("id"),
@@ -83,6 +85,13 @@ def build_results(run_dir: Path, catalogue: Catalogue, run: dict[str, Any]) -> d
         "summary": {status: counts.get(status, 0) for status in STATUSES},
         "requirements": requirements,
     }
+
+
+def _rem_source() -> dict[str, Any] | None:
+    """The official REM the catalogue's wording comes from, when one was imported."""
+    from segur_mss.evidence.rem_import import load_overlay
+
+    return load_overlay().get("source") or None
 
 
 def _scenario(record: dict[str, Any], complete: bool) -> dict[str, Any]:

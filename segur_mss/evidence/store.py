@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import os
 import re
 import tempfile
@@ -23,6 +24,8 @@ from segur_mss.verdicts import Check
 
 PROOF_KINDS = ("transcript", "message", "validator_report", "screenshot", "video", "export", "statement", "log")
 SCENARIO_RECORD = "scenario.json"
+#: Media types whose content is text and goes through the redactor before it is stored.
+TEXT_MEDIA_TYPES = ("message/rfc822", "application/json", "application/xml", "application/x-ndjson")
 
 
 def now_iso() -> str:
@@ -96,6 +99,7 @@ class ScenarioEvidence:
     status: str | None = None
     reason: str | None = None
     mode: str = "automatique"
+    finished: str | None = None
 
     def __post_init__(self) -> None:
         self.directory = self.run_dir / "evidence" / safe_name(self.requirement) / safe_name(self.scenario_id)
@@ -118,7 +122,7 @@ class ScenarioEvidence:
         if kind not in PROOF_KINDS:
             raise ValueError(f"unknown proof kind {kind}")
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        if redact and (media_type.startswith("text/") or media_type in ("message/rfc822", "application/json")):
+        if redact and (media_type.startswith("text/") or media_type in TEXT_MEDIA_TYPES):
             raw = self.redactor.bytes(raw)
         with self._lock:
             number = len(self.proofs) + 1
@@ -139,11 +143,20 @@ class ScenarioEvidence:
         self._save()
         return proof
 
+    def add_file(self, kind: str, source: Path, title: str, *, media_type: str | None = None) -> Proof:
+        """Store a file given by the operator or the candidate (screenshot, video, export, statement…)."""
+        source = Path(source)
+        guessed = media_type or mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+        return self.add_proof(kind, source.name, source.read_bytes(), title, media_type=guessed)
+
     def find_proof(self, title: str) -> Proof | None:
         return next((p for p in self.proofs if p.title == title), None)
 
     # -- checks and status ------------------------------------------------------------------------------
     def record_check(self, check: Check) -> None:
+        # What the candidate sent may carry a secret (a token where a header value was expected): redact it.
+        for name in ("check", "expected", "observed"):
+            setattr(check, name, self.redactor.text(str(getattr(check, name))))
         with self._lock:
             self.checks.append(check)
         self._save()
@@ -155,7 +168,8 @@ class ScenarioEvidence:
     def finish(self, status: str, reason: str | None = None) -> None:
         self.status = status
         self.reason = self.redactor.text(reason) if reason else None
-        self._save(finished=now_iso())
+        self.finished = now_iso()
+        self._save(finished=self.finished)
 
     def record(self, finished: str | None = None) -> dict[str, Any]:
         failures = [c.failure() for c in self.checks if not c.passed]
@@ -167,16 +181,16 @@ class ScenarioEvidence:
             "status": self.status or "running",
             "reason": self.reason,
             "started": self.started,
-            "finished": finished,
+            "finished": finished or self.finished,
             "proofs": [{"id": p.id, "kind": p.kind, "path": p.path, "sha256": p.sha256, "title": p.title,
-                        "media_type": p.media_type, "size": p.size} for p in self.proofs],
+                        "media_type": p.media_type, "size": p.size, "created": p.created} for p in self.proofs],
             "checks": [c.to_dict() for c in self.checks],
             "failures": failures,
             "notes": list(self.notes),
         }
 
     def _save(self, finished: str | None = None) -> None:
-        write_json(self.directory / SCENARIO_RECORD, self.record(finished))
+        write_json(self.directory / SCENARIO_RECORD, self.record(finished or self.finished))
 
 
 def load_scenario_records(run_dir: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Tests of the candidate adapters (command, HTTP, manual) and of the self-test."""

@@ -1,0 +1,1 @@
+"""Tests of the evidence dossier: formats, report in a browser, bundle, REM import, interrupted and parallel runs."""
