@@ -4,4 +4,5 @@ pytest_plugins = [
     "fixtures.campaign",
     "steps.common",
     "steps.emission",
+    "steps.connexion",
 ]

@@ -7,8 +7,9 @@ place and the rule.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Convergence reference of the embedded reference candidate (synthetic).
 DEFAULT_PRODUCT_REFERENCE = "SEGUR-MSS-REF-0001"
@@ -23,6 +24,8 @@ class ConfigError(Exception):
 class HarnessConfig:
     product_reference: str = DEFAULT_PRODUCT_REFERENCE
     source: str = "valeurs intégrées"
+    #: `[traces]`: how to read the product's trace export (field names, action names; see trace_audit.py)
+    traces: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(path: Path | None) -> HarnessConfig:
@@ -42,4 +45,14 @@ def load_config(path: Path | None) -> HarnessConfig:
     if not isinstance(reference, str) or not reference.strip() or any(c in reference for c in "\r\n"):
         rule = "une chaîne non vide sur une ligne est attendue"
         raise ConfigError(str(path), "[produit] reference_convergence", rule)
-    return HarnessConfig(product_reference=reference.strip(), source=str(path))
+    traces = data.get("traces", {})
+    if not isinstance(traces, dict):
+        raise ConfigError(str(path), "[traces]", "doit être une table")
+    if traces:
+        from segur_mss.trace_audit import TraceExportError, TraceMapping
+
+        try:
+            TraceMapping.from_config(traces)
+        except TraceExportError as exc:
+            raise ConfigError(str(path), "[traces]", str(exc)) from exc
+    return HarnessConfig(product_reference=reference.strip(), source=str(path), traces=traces)

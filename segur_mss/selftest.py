@@ -158,11 +158,16 @@ def run_campaign(run: SelftestRun, out: Path, timeout: float = RUN_TIMEOUT) -> R
 # -- judging ------------------------------------------------------------------------------------------------
 def judge_reference(outcome: RunOutcome, automated: dict[str, list[str]]) -> list[str]:
     problems = [f"candidat de référence : {outcome.problem}"] if outcome.problem else []
-    for requirement in automated:
-        status = outcome.verdicts.get(requirement, "absent")
-        if status != "passed":
+    # Automated scenarios must all pass; a requirement that also has an attested scenario legitimately stays
+    # `awaiting_evidence` at requirement level in a non-interactive run.
+    for requirement, scenario_ids in automated.items():
+        fallback = outcome.verdicts.get(requirement, "absent")  # outcomes known at requirement level only
+        bad = {sc: outcome.scenarios.get(sc, fallback) for sc in scenario_ids}
+        bad = {sc: status for sc, status in bad.items() if status != "passed"}
+        if bad:
             reason = outcome.reasons.get(requirement, "")
-            problems.append(f"candidat de référence : {requirement} est « {status} » (attendu : passed)"
+            listed = ", ".join(f"{sc} « {status} »" for sc, status in bad.items())
+            problems.append(f"candidat de référence : {requirement} — {listed} (attendu : passed)"
                             + (f" — {reason}" if reason else ""))
     return problems
 
@@ -259,7 +264,8 @@ def _short(requirement: str) -> str:
 def matrix_table(report: SelftestReport) -> Table:
     """The verdict of each candidate (rows) on each automated requirement (columns), targets marked."""
     table = Table(title="Auto-test : candidat × exigence", caption=LEGEND)
-    table.add_column("Candidat", overflow="fold")
+    names = ["référence", *(o.run.defect.name for o in report.faulty if o.run.defect)]
+    table.add_column("Candidat", no_wrap=True, min_width=max(len(n) for n in names))
     for requirement in report.automated:
         table.add_column(_short(requirement), justify="center", no_wrap=True, min_width=len(_short(requirement)))
     table.add_column("Attentes", no_wrap=True, min_width=6)
@@ -284,7 +290,10 @@ def _expectation(report: SelftestReport, spec: str) -> str:
 
 
 def print_report(report: SelftestReport, console: Console) -> None:
-    console.print(matrix_table(report))
+    table = matrix_table(report)
+    # The matrix grows with the campaign: print it at the width it needs rather than squeeze the names away.
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    console.print(table, width=max(console.width, needed), crop=False)
     runs = 1 + len(report.faulty)
     console.print(f"{runs} campagne(s), {len(report.automated)} exigence(s) automatique(s), "
                   f"{sum(len(v) for v in report.automated.values())} scénario(s) ; durée {report.duration:.1f} s")

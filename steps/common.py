@@ -58,3 +58,23 @@ def candidate_tries_to_fetch_mail(segur: ScenarioContext) -> None:
     segur.values["releve"] = result
     if not result.ok:
         segur.evidence.note(f"relève refusée ou échouée côté candidat : {result.detail}")
+
+
+@given(parsers.parse('le candidat connaît le patient "{patient}"'))
+def candidate_knows_patient(segur: ScenarioContext, patient: str) -> None:
+    """The product has this synthetic patient, with exactly its identity (created when needed)."""
+    from segur_mss.candidates.base import ACTION_LABELS, LocalPatient
+    from segur_mss.documents.patients import get_patient
+
+    identity = get_patient(patient)
+    segur.values.setdefault("patients_connus", []).append(patient)
+    if Action.ENSURE_LOCAL_PATIENT not in segur.candidate.capabilities():
+        segur.evidence.note(
+            f"le candidat ne sait pas « {ACTION_LABELS[Action.ENSURE_LOCAL_PATIENT]} » : le patient de test "
+            f"« {patient} » ({identity.family_birth} {identity.given_all}, né(e) le {identity.birth_date:%d/%m/%Y}, "
+            f"INS {identity.ins or 'aucune'}) doit exister dans le logiciel avant la campagne"
+        )
+        return
+    result = segur.candidate.ensure_local_patient(LocalPatient.of(identity))  # type: ignore[attr-defined]
+    if not result.ok:
+        raise CandidateActionFailed(f"le patient de test « {patient} » n'a pas pu être créé : {result.detail}")

@@ -15,6 +15,8 @@ class Action(enum.StrEnum):
     CONNECT_MAILBOX = "connect_mailbox"
     SEND_MESSAGE = "send_message"
     SEND_DOCUMENT = "send_document"
+    #: The user writes to a patient from the patient's record (SC.MSS/UX.32): the product finds the address.
+    WRITE_TO_PATIENT = "write_to_patient"
     FETCH_NEW_MAIL = "fetch_new_mail"
     INTEGRATED_DOCUMENTS = "integrated_documents"
     EXPORT_TRACES = "export_traces"
@@ -32,6 +34,8 @@ class Action(enum.StrEnum):
     DELETE_MESSAGE = "delete_message"
     IMPORT_MANUALLY = "import_manually"
     USER_NOTIFICATIONS = "user_notifications"
+    #: The product has (or creates) a local patient with exactly the given identity (receiving scenarios).
+    ENSURE_LOCAL_PATIENT = "ensure_local_patient"
     # -- PFI role (SC.MSS/CONF.24, UX.05.BIS) --
     PROCESS_PRODUCER_INSTRUCTION = "process_producer_instruction"
 
@@ -40,6 +44,7 @@ ACTION_LABELS = {
     Action.CONNECT_MAILBOX: "se connecter à une BAL",
     Action.SEND_MESSAGE: "envoyer un courriel",
     Action.SEND_DOCUMENT: "envoyer un document CDA",
+    Action.WRITE_TO_PATIENT: "écrire à un patient depuis son dossier",
     Action.FETCH_NEW_MAIL: "relever les nouveaux courriels",
     Action.INTEGRATED_DOCUMENTS: "lister les documents intégrés",
     Action.EXPORT_TRACES: "exporter les traces fonctionnelles",
@@ -54,6 +59,7 @@ ACTION_LABELS = {
     Action.DELETE_MESSAGE: "supprimer un courriel",
     Action.IMPORT_MANUALLY: "importer manuellement un document reçu",
     Action.USER_NOTIFICATIONS: "lister les notifications présentées aux utilisateurs",
+    Action.ENSURE_LOCAL_PATIENT: "créer (ou retrouver) un patient de test dans le logiciel",
     Action.PROCESS_PRODUCER_INSTRUCTION: "traiter une demande d'envoi d'un logiciel producteur (rôle PFI)",
 }
 
@@ -121,6 +127,20 @@ class DocumentSending:
 
 
 @dataclass(frozen=True)
+class PatientMessage:
+    """The user opens the record of synthetic patient `patient` and writes to them from there (SC.MSS/UX.32).
+
+    The product finds the patient's Mon Espace Santé address itself (from the qualified INS of the record): the
+    harness gives no address. `end_of_exchange`: the user closes the channel (X-MSS-MES: FIN).
+    """
+
+    patient: str
+    subject: str
+    body: str
+    end_of_exchange: bool = False
+
+
+@dataclass(frozen=True)
 class MailboxAutoconfiguration:
     """The user types only the mailbox address: the product finds hosts, ports and security by itself."""
 
@@ -178,6 +198,35 @@ class ManualImport:
 
     item: str
     patient: str
+
+
+@dataclass(frozen=True)
+class LocalPatient:
+    """A synthetic patient the product must know (create it, or find it, with exactly this identity).
+
+    `patient` is the harness's key of the synthetic patient; the other fields are its INS and the traits the
+    product must hold (dates ISO 8601, `birth_county` the INSEE code of the birthplace), so a product that does
+    not know the harness's keys can create the patient from them (instruction to a person, or an API call).
+    """
+
+    patient: str
+    ins: str | None
+    ins_oid: str
+    family_birth: str
+    given_birth: str
+    given_all: str
+    birth_date: str
+    gender: str
+    birth_county: str | None
+    ipp: str = ""
+
+    @classmethod
+    def of(cls, patient: Any) -> LocalPatient:
+        """From a `segur_mss.documents.patients.Patient`."""
+        return cls(patient=patient.key, ins=patient.ins, ins_oid=patient.ins_oid, family_birth=patient.family_birth,
+                   given_birth=patient.given_birth, given_all=patient.given_all,
+                   birth_date=patient.birth_date.isoformat(), gender=patient.gender,
+                   birth_county=patient.birth_county, ipp=patient.ipp)
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from segur_mss.candidates.autoconfig_client import MailSettings
-from segur_mss.candidates.base import ActionResult, DirectorySearch, ManualImport
+from segur_mss.candidates.base import (
+    ActionResult,
+    DirectorySearch,
+    DocumentSending,
+    ManualImport,
+    OutgoingMessage,
+)
 from segur_mss.candidates.inbox import ReceivedDocument, has_ddm_subject
 from segur_mss.candidates.mail_transport import MailCredentials, MailSession, MailSessionError
 from segur_mss.candidates.psc_client import MemoryTokenStore, TokenSet, TokenStore
 from segur_mss.candidates.records import StoredDocument
 from segur_mss.candidates.reference import ReferenceCandidate
 from segur_mss.candidates.revocation import CrlCache
+from segur_mss.candidates.smtp_session import DsnParameters
 from segur_mss.candidates.tls_policy import ANSSI_TLS12_CIPHERS, TlsPolicy
 from segur_mss.candidates.traces import TraceEvent
 from segur_mss.documents.cda import CdaDocument
 from segur_mss.documents.patients import Patient
+from segur_mss.documents.xdm import build_xdm
 from segur_mss.validators.cda import PatientIdentity
 
 
@@ -408,6 +416,64 @@ class ReplacementNewSetId(ReferenceCandidate):
 
     def replacement_document(self, patient: Patient, doc_type: str, previous: CdaDocument) -> CdaDocument:
         return self.produce_document(patient, doc_type)
+
+
+# -- sending (issue 8): replies and MDNs, read receipts, DSN acknowledgements, directory, PFI -----------------------
+class NoXMssNilOnReplies(ReferenceCandidate):
+    """Puts X-MSS-NIL on the mail the user composes, but forgets it on replies and on the MDNs it sends."""
+
+    def set_product_reference(self, msg: EmailMessage) -> None:
+        super().set_product_reference(msg)
+        if msg.get("In-Reply-To") or msg.get_content_type() == "multipart/report":
+            del msg["X-MSS-NIL"]
+
+
+class NoReadReceiptRequest(ReferenceCandidate):
+    """Ignores the user's request for a read receipt: no Disposition-Notification-To."""
+
+    def send_message(self, message: OutgoingMessage) -> ActionResult:
+        return super().send_message(dataclasses.replace(message, read_receipt=False))
+
+    def send_document(self, sending: DocumentSending) -> ActionResult:
+        return super().send_document(dataclasses.replace(sending, read_receipt=False))
+
+
+class NoDsnRequest(ReferenceCandidate):
+    """As a PFI, asks the operator for no delivery status notification (no NOTIFY, no ENVID)."""
+
+    def delivery_notification(self, ref: str) -> DsnParameters | None:
+        return None
+
+
+class DsnNotAcknowledged(ReferenceCandidate):
+    """As a PFI, reads the operator's DSN but never turns it into the producer's acknowledgement."""
+
+    def acknowledge(self, acknowledgements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return []
+
+
+class DirectoryWithoutRpps(ReferenceCandidate):
+    """Offers no RPPS criterion: an RPPS typed by the user is not sent to the directory."""
+
+    def directory_query(self, search: DirectorySearch) -> list[tuple[str, str]]:
+        return super().directory_query(dataclasses.replace(search, rpps=""))
+
+
+class ReplacementWithoutXdmRplc(ReferenceCandidate):
+    """As a PFI, sends a correct replacement CDA in an IHE_XDM without the RPLC association to the previous entry."""
+
+    def document_archive(self, documents: list[CdaDocument], patient: Patient) -> bytes | None:
+        return build_xdm([dataclasses.replace(d, replaces_id="") for d in documents], patient)
+
+
+FAULTY_CLASSES.update({
+    "no-x-mss-nil-on-replies": NoXMssNilOnReplies,
+    "no-read-receipt-request": NoReadReceiptRequest,
+    "no-dsn-request": NoDsnRequest,
+    "dsn-not-acknowledged": DsnNotAcknowledged,
+    "directory-without-rpps": DirectoryWithoutRpps,
+    "replacement-without-xdm-rplc": ReplacementWithoutXdmRplc,
+})
 
 
 FAULTY_CLASSES.update({

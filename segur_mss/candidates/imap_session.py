@@ -7,8 +7,10 @@ of an applicative mailbox. Every failure becomes a `MailSessionError` with a Fre
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import imaplib
+import socket
 import ssl
 from email.parser import BytesHeaderParser
 from typing import Any
@@ -81,6 +83,10 @@ class ImapSession:
         except (OSError, imaplib.IMAP4.error) as exc:
             where = f"{self.server.host}:{self.server.port}"
             raise ServerUnreachable(f"serveur IMAP injoignable ({where}) : {exc}") from exc
+        # imaplib writes a SASL response and its CRLF separately: without TCP_NODELAY, Nagle holds the CRLF
+        # until the server's delayed ACK (~40 ms per authentication)
+        with contextlib.suppress(OSError):
+            self.client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if implicit:
             self.tls = self.peer_check(self._socket(), self.server.host)
 

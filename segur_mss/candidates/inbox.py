@@ -169,6 +169,12 @@ class LocalPatients:
     def get(self, key: str) -> Patient | None:
         return self.patients.get(key)
 
+    def add(self, patient: Patient) -> bool:
+        """Create the patient, or update its identity; True when something changed."""
+        changed = self.patients.get(patient.key) != patient
+        self.patients[patient.key] = patient
+        return changed
+
 
 def traits_of(patient: Patient) -> dict[str, str | None]:
     """A local patient's INS traits, in the shape `PatientIdentity` gives them."""

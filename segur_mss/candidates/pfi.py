@@ -9,6 +9,12 @@ The producer's HL7v2 message (ANS guide "Transmission d'un document CDA-R2 en HL
 - OBX `DESTMSSANTEPS` the professionals' MSSanté addresses (repetitions `~`), OBX `DESTMSSANTEPAT` `Y` to send
   to the patient's Mon Espace Santé mailbox, followed by an NTE whose text is `FIN` to close the exchange with the
   patient (the mail then carries `X-MSS-MES: FIN`).
+
+Reception acknowledgement (ANS: for a DPI/PFI, built from the recipient server's DSN, RFC 3461-3464): each mail the
+PFI sends asks the operator for a DSN (`NOTIFY=SUCCESS,FAILURE`, `ENVID` = the producer's document number); when
+the PFI reads the DSN in its mailbox, it turns it into the producer's acknowledgement (delivered / not delivered,
+per recipient). How the acknowledgement travels back to the producer (HL7v2 ACK, MDM status…) is the product's
+business: here it is a record the harness can read (`fetch_new_mail`, `user_notifications`).
 """
 
 from __future__ import annotations
@@ -18,12 +24,17 @@ import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from segur_mss.candidates.base import ActionResult, ProducerInstruction
+from segur_mss.candidates.records import Notification
 from segur_mss.candidates.session_state import mailbox_action
+from segur_mss.candidates.smtp_session import DsnParameters
 from segur_mss.documents.cda import CdaDocument, make_cda
 from segur_mss.documents.patients import PATIENTS, Patient, get_patient
+from segur_mss.validators.dsn import is_dsn, parse_dsn
 
 PROCESSES = {"T02": "initial", "T10": "replacement", "T11": "deletion", "R01": "initial"}
 
@@ -162,7 +173,8 @@ class ProducerRole:
             return ActionResult(False, "aucun destinataire dans la demande", data={"erreur": "demande"})
         msg = self._document_mail([document], patient, recipients,
                                   end_of_exchange=to_patient and self.end_of_exchange_requested(instruction))
-        result = self.submit(msg, recipients)
+        ref = instruction.document_ref or instruction.replaces_ref or document.set_id
+        result = self.submit(msg, recipients, dsn=self.delivery_notification(ref))
         if result.ok:
             self._remember_generated(instruction.document_ref or instruction.replaces_ref or document.set_id,
                                      document)
@@ -172,6 +184,42 @@ class ProducerRole:
         result.data["document"] = {"id": document.unique_id, "set_id": document.set_id, "version": document.version,
                                    "remplace": document.replaces_id}
         return result
+
+    def delivery_notification(self, ref: str) -> DsnParameters | None:
+        """A DSN for every recipient, success and failure, with the producer's document number as ENVID: the
+        acknowledgement the PFI owes the producer is built from it (ANS, DPI/PFI)."""
+        return DsnParameters(notify=("SUCCESS", "FAILURE"), ret="HDRS", envid=ref[:100])
+
+    def report_received(self, msg: EmailMessage) -> dict[str, Any]:
+        """A report read in the mailbox: a DSN becomes the acknowledgement of each recipient (MDNs are listed)."""
+        if not is_dsn(msg):
+            return {}
+        info = parse_dsn(msg)
+        ref = (info.original_envelope_id or "").strip()
+        original_id = _returned_message_id(msg)
+        acknowledgements = []
+        for recipient in info.recipients:
+            action = recipient.action or ""
+            outcome = ("remis" if action in ("delivered", "relayed", "expanded")
+                       else "en_attente" if action == "delayed" else "non_remis")
+            acknowledgements.append({
+                "document": ref, "message_id": original_id, "destinataire": recipient.final_recipient or "",
+                "resultat": outcome, "statut": recipient.status or "", "diagnostic": recipient.diagnostic_code or "",
+                "avis": str(msg.get("Message-ID", "")).strip(), "producteur": ref in self.records.generated,
+            })
+        return {"accuse_reception": self.acknowledge(acknowledgements)} if acknowledgements else {}
+
+    def acknowledge(self, acknowledgements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The producer (or the user) is told, per recipient, whether the document was delivered."""
+        for ack in acknowledgements:
+            label = {"remis": "remis", "non_remis": "NON remis", "en_attente": "en attente"}[ack["resultat"]]
+            self.records.notify(Notification(
+                "accuse_reception", f"Document {ack['document'] or ack['message_id']} {label} à "
+                f"{ack['destinataire']} (statut {ack['statut']})", "", ack["document"]))
+            self._trace("accuse_reception", "succes", "local", f"avis de remise {ack['avis']} du message "
+                        f"{ack['message_id']}", f"{ack['destinataire']} : {ack['resultat']} ({ack['statut']})",
+                        message_id=ack["message_id"])
+        return acknowledgements
 
     def end_of_exchange_requested(self, instruction: Any) -> bool:
         """The producer's NTE FIN on OBX DESTMSSANTEPAT closes the exchange with the patient (CONF.24)."""
@@ -193,3 +241,17 @@ class ProducerRole:
         meta["xml"] = base64.b64decode(meta["xml"])
         return CdaDocument(**meta)
 
+
+
+def _returned_message_id(report: EmailMessage) -> str:
+    """The Message-ID of the original message, from the headers a DSN returns (text/rfc822-headers or the whole)."""
+    for part in report.walk():
+        ctype = part.get_content_type()
+        if ctype == "text/rfc822-headers":
+            payload = part.get_payload(decode=True) or b""
+            return str(BytesHeaderParser().parsebytes(payload).get("Message-ID", "")).strip()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            original = inner[0] if isinstance(inner, list) and inner else inner
+            return str(getattr(original, "get", lambda *_: "")("Message-ID", "")).strip()
+    return ""

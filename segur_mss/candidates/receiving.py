@@ -9,13 +9,14 @@ methods the faulty candidates override; `ReferenceCandidate` provides the sessio
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email.utils
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from segur_mss.candidates.base import ActionResult, ManualImport, MessageDeletion, MessageReply
+from segur_mss.candidates.base import ActionResult, LocalPatient, ManualImport, MessageDeletion, MessageReply
 from segur_mss.candidates.inbox import (
     AUTHOR_NOT_ALLOWED,
     DOCUMENT,
@@ -80,6 +81,8 @@ class ReceivingRole:
         outcome: dict[str, Any] = {"message_id": message_id, "uid": uid, "type": kind}
         if kind == DOCUMENT:
             outcome |= self._integrate_mail(msg)
+        elif kind == REPORT:  # a DSN about a mail the product sent: its acknowledgement (pfi.py)
+            outcome |= self.report_received(msg)  # type: ignore[attr-defined]
         return outcome
 
     def classify(self, msg: EmailMessage) -> str:
@@ -262,6 +265,17 @@ class ReceivingRole:
         mail = [dataclasses.asdict(m) for m in self.records.mail]
         return ActionResult(True, f"{len(documents)} document(s) intégré(s), {len(pending)} en attente", data={
             "documents": documents, "attente_manuelle": pending, "courriels": mail})
+
+    def ensure_local_patient(self, request: LocalPatient) -> ActionResult:
+        """The user creates the patient (or finds it) with exactly this identity in the product's patient base."""
+        patient = Patient(
+            key=request.patient, family_birth=request.family_birth, given_birth=request.given_birth,
+            given_all=request.given_all, birth_date=dt.date.fromisoformat(request.birth_date), gender=request.gender,
+            birth_county=request.birth_county, ins=request.ins, ins_oid=request.ins_oid, ipp=request.ipp,
+        )
+        created = self.patients.add(patient)
+        return ActionResult(True, f"patient {request.patient} {'créé' if created else 'déjà connu'}",
+                            data={"patient": request.patient, "ins": request.ins or "", "cree": created})
 
     def user_notifications(self) -> ActionResult:
         notes = [dataclasses.asdict(n) for n in self.records.notifications]

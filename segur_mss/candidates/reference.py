@@ -44,6 +44,7 @@ from segur_mss.candidates.base import (
     DocumentSending,
     MailboxAutoconfiguration,
     OutgoingMessage,
+    PatientMessage,
     SessionKeeping,
     TraceExport,
 )
@@ -76,7 +77,7 @@ from segur_mss.candidates.records import LocalRecords, Notification
 from segur_mss.candidates.revocation import CrlCache
 from segur_mss.candidates.session_state import CONNECTED, DISCONNECTED, RELOGIN, SessionOver, mailbox_action
 from segur_mss.candidates.settings import ReferenceSettings
-from segur_mss.candidates.smtp_session import SmtpSession
+from segur_mss.candidates.smtp_session import DsnParameters, SmtpSession
 from segur_mss.candidates.tls_policy import ClientCertificate, TlsPolicy, TlsRefused, negotiated, peer_chain
 from segur_mss.candidates.traces import TraceEvent, TraceJournal
 from segur_mss.documents.cda import CdaDocument, make_cda
@@ -128,7 +129,8 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
             Action.INTEGRATED_DOCUMENTS, Action.EXPORT_TRACES, Action.SEARCH_DIRECTORY,
             Action.TOKEN_STORAGE_LOCATIONS, Action.AUTOCONFIGURE, Action.KEEP_SESSION, Action.SESSION_STATUS,
             Action.DISCONNECT_MAILBOX, Action.REPLY_TO_MESSAGE, Action.DELETE_MESSAGE, Action.IMPORT_MANUALLY,
-            Action.USER_NOTIFICATIONS, Action.PROCESS_PRODUCER_INSTRUCTION,
+            Action.USER_NOTIFICATIONS, Action.PROCESS_PRODUCER_INSTRUCTION, Action.ENSURE_LOCAL_PATIENT,
+            Action.WRITE_TO_PATIENT,
         })
 
     # =====================================================================================================
@@ -447,11 +449,36 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
                                   end_of_exchange=sending.end_of_exchange and sending.to_patient)
         return self.submit(msg, recipients)
 
+    @mailbox_action
+    def write_to_patient(self, message: PatientMessage) -> ActionResult:
+        """From the patient's record: the address comes from the record's qualified INS, never typed (UX.32)."""
+        patient = self.patients.get(message.patient)
+        if patient is None:
+            return ActionResult(False, f"patient inconnu du logiciel : {message.patient}", data={"erreur": "inconnu"})
+        address = self.patient_address(patient)
+        if address is None:
+            return ActionResult(False, "écriture au patient impossible : pas d'INS qualifiée dans son dossier",
+                                data={"erreur": "ins_non_qualifiee"})
+        msg = EmailMessage(policy=policy.default)
+        msg["From"] = self._sender()
+        msg["To"] = address
+        msg["Date"] = email.utils.formatdate(localtime=True)
+        msg["Message-ID"] = self.new_message_id()
+        msg["Subject"] = message.subject
+        self.set_product_reference(msg)
+        self.set_document_headers(msg, [], None)
+        self.set_end_of_exchange(msg, message.end_of_exchange)
+        msg.set_content(message.body, charset="utf-8")
+        result = self.submit(msg, [address])
+        result.data["destinataire"] = address
+        return result
+
     def _document_mail(self, documents: list[CdaDocument], patient: Patient, recipients: list[str], *,
                        read_receipt: bool = False, end_of_exchange: bool = False) -> EmailMessage:
         msg = build_document_mail(
             documents, patient, sender=self._sender(), to=recipients,
             disposition_notification_to=self._sender() if read_receipt else None, message_id=self.new_message_id(),
+            xdm=self.document_archive(documents, patient),
         )
         del msg["Date"]
         msg["Date"] = email.utils.formatdate(localtime=True)
@@ -460,9 +487,11 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
         self.set_end_of_exchange(msg, end_of_exchange)
         return msg
 
-    def submit(self, msg: EmailMessage, recipients: list[str], *, action: str = "envoi") -> ActionResult:
+    def submit(self, msg: EmailMessage, recipients: list[str], *, action: str = "envoi",
+               dsn: DsnParameters | None = None) -> ActionResult:
         """One submission session per message (EHLO, STARTTLS, checks, AUTH, MAIL/RCPT/DATA, QUIT); a dropped
-        session is reopened with a fresh token within the configured delay (CONF.11)."""
+        session is reopened with a fresh token within the configured delay (CONF.11). `dsn`: the delivery status
+        notification asked of the operator (RFC 3461: RET/ENVID on MAIL FROM, NOTIFY on each RCPT TO)."""
         sender = self._sender()
         raw = msg.as_bytes(policy=policy.SMTP)
         message_id = str(msg.get("Message-ID", ""))
@@ -476,7 +505,7 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
             try:
                 session.connect()
                 self.secure_then_authenticate(session, self._credentials(fresh=fresh))
-                answer = session.send(raw, sender, recipients)
+                answer = session.send(raw, sender, recipients, dsn=dsn)
                 session.quit()
             except SessionDropped as exc:
                 late = time.monotonic() - started > self.settings.reconnect_delay
@@ -539,6 +568,11 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
         del msg["X-MSS-MES"]
         if end:
             msg["X-MSS-MES"] = "FIN"
+
+    def document_archive(self, documents: list[CdaDocument], patient: Patient) -> bytes | None:
+        """The IHE_XDM archive; None: the standard one, whose METADATA.XML carries an RPLC association from a
+        replacement's entry to the replaced one (UX.05.BIS)."""
+        return None
 
     def produce_document(self, patient: Patient, doc_type: str) -> CdaDocument:
         return make_cda(patient, doc_type=doc_type, uid_seed=uuid.uuid4().hex)

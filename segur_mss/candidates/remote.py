@@ -337,8 +337,8 @@ class RemoteCandidate:
     # -- the business actions ---------------------------------------------------------------------------
     def connect_mailbox(self, address: str) -> ActionResult:
         login = None
-        if self.env.login is not None:
-            tokens = self.env.login(address)
+        tokens = self.env.login(address) if self.env.login is not None else None
+        if tokens is not None:  # PER/ORG mailboxes only: an APP mailbox opens with its certificate
             login = {
                 "address": address,
                 "access_token": tokens.access_token,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ssl
+from dataclasses import dataclass
 from typing import Any
 
 import aiosmtplib
@@ -27,6 +28,33 @@ from segur_mss.candidates.mail_transport import (
 from segur_mss.candidates.tls_policy import TlsRefused, describe_tls_error
 
 LOCAL_HOSTNAME = "lps-reference.local"
+
+
+@dataclass(frozen=True)
+class DsnParameters:
+    """The delivery status notification a sender asks of the operator (RFC 3461).
+
+    `notify` goes on each RCPT TO (`NOTIFY=SUCCESS,FAILURE`), `ret` and `envid` on MAIL FROM (`RET=HDRS`,
+    `ENVID=<xtext>`: the sender's own reference, given back in the report's Original-Envelope-Id).
+    """
+
+    notify: tuple[str, ...] = ("SUCCESS", "FAILURE")
+    ret: str = "HDRS"
+    envid: str = ""
+
+    def mail_options(self) -> list[str]:
+        options = [f"RET={self.ret}"] if self.ret else []
+        if self.envid:
+            options.append(f"ENVID={xtext(self.envid)}")
+        return options
+
+    def rcpt_options(self) -> list[str]:
+        return [f"NOTIFY={','.join(self.notify)}"] if self.notify else []
+
+
+def xtext(value: str) -> str:
+    """RFC 3461 §4 xtext: `+`, `=`, controls and non-ASCII as `+XX` (UTF-8 bytes)."""
+    return "".join(chr(b) if 33 <= b <= 126 and b not in (43, 61) else f"+{b:02X}" for b in value.encode("utf-8"))
 
 
 class SmtpSession:
@@ -135,9 +163,12 @@ class SmtpSession:
         return self._run(exchange(), auth=mechanism)
 
     # -- the message -------------------------------------------------------------------------------------
-    def send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
-        """MAIL FROM, RCPT TO, DATA; returns the server's final reply."""
-        errors, message = self._run(self.client.sendmail(sender, recipients, raw))
+    def send(self, raw: bytes, sender: str, recipients: list[str], *, dsn: DsnParameters | None = None) -> str:
+        """MAIL FROM, RCPT TO (with the DSN parameters when asked), DATA; returns the server's final reply."""
+        options: dict[str, Any] = {}
+        if dsn is not None:
+            options = {"mail_options": dsn.mail_options(), "rcpt_options": dsn.rcpt_options()}
+        errors, message = self._run(self.client.sendmail(sender, recipients, raw, **options))
         if errors:
             refused = ", ".join(f"{r} ({e.code})" for r, e in errors.items())
             return f"250 {message} (refusés : {refused})"

@@ -189,6 +189,15 @@ class ReferenceOperator:
     def tls_profiles(self) -> TlsProfiles:
         return self.web.reserve()
 
+    def reset_for_scenario(self) -> None:
+        """Back to nominal between scenarios: no fault, nominal TLS, reachable valid CRL, default token lifetime,
+        the real time. What was recorded stays recorded."""
+        self.faults.clear()
+        self.tls_profiles.reset()
+        self.crl.reset()
+        self.psc.set_access_token_lifetime(self.settings.access_token_lifetime)
+        self.clock.reset()
+
     def deliver(
         self, recipient: str, message: bytes | Message, *, folder: str = INBOX, flags: tuple[str, ...] = ()
     ) -> StoredMessage:

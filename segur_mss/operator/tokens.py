@@ -191,6 +191,14 @@ class TokenAuthority:
         with self._lock:
             return list(self._issued_access)
 
+    def issued_jti_digests(self) -> set[str]:
+        """The transcript digests (`jti_sha256`) of every access token issued: tells a presented token came from PSC."""
+        digests = set()
+        for token in self.issued_access_tokens:
+            jti = str(jwt.decode(token, self.key).claims.get("jti", ""))
+            digests.add(hashlib.sha256(jti.encode()).hexdigest()[:16])
+        return digests
+
     def public_jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.as_dict(private=False), self.id_token_key.as_dict(private=False)]}
 

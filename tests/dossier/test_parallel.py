@@ -17,6 +17,7 @@ from .conftest import run_campaign
 VOLATILE_KEYS = {"started", "finished", "created", "sha256", "size", "id_run"}
 SEQUENCES = [
     (re.compile(r"msg-\d{4}"), "msg-NNNN"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),  # ephemeral ports differ between processes
     (re.compile(r"transcript-\d{4}"), "transcript-NNNN"),
     (re.compile(r"connexion \d{4}"), "connexion NNNN"),
     (re.compile(r"\b\d{4}-(smtp|imap)"), r"NNNN-\1"),
