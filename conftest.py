@@ -4,5 +4,9 @@ pytest_plugins = [
     "fixtures.campaign",
     "steps.common",
     "steps.emission",
+    "steps.annuaire",
+    "steps.pfi",
     "steps.connexion",
+    "steps.reception",
+    "steps.traces",
 ]

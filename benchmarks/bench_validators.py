@@ -106,21 +106,32 @@ def main() -> int:
     for d in data:  # compile the volets once
         kit.validate(d)
     times = []
+    stages: dict[str, list[float]] = {}
     for _ in range(3):
         for d in data:
             t0 = time.perf_counter()
-            kit.validate(d)
+            report = kit.validate(d)
             times.append(time.perf_counter() - t0)
+            for stage, seconds in report.extra["timings"].items():
+                key = "volet" if stage.startswith("CI-SIS_") and "Modele" not in stage else stage
+                stages.setdefault(key, []).append(seconds)
     warm = statistics.mean(times)
-    print(f"  kit complet à chaud                           {1 / warm:6.2f} docs/s  ({warm * 1000:.0f} ms/doc, "
-          f"{len(data)} exemples × 3)")
+    print(
+        f"  kit complet à chaud                           {1 / warm:6.2f} docs/s  ({warm * 1000:.0f} ms/doc, "
+        f"{len(data)} exemples × 3)"
+    )
+    print("    par étape : " + ", ".join(f"{k} {statistics.mean(v) * 1000:.0f} ms" for k, v in stages.items()))
 
     colds = []
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for p in docs[: args.cold_runs]:
         out = subprocess.run(
-            [sys.executable, "-c", COLD_SCRIPT, str(kit_dir), str(p)], capture_output=True, text=True, env=env,
-            cwd=ROOT, timeout=600,
+            [sys.executable, "-c", COLD_SCRIPT, str(kit_dir), str(p)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
         )
         seconds = float(out.stdout.split()[0]) if out.returncode == 0 and out.stdout else float("nan")
         colds.append(seconds)

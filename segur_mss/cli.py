@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind", metavar="ADRESSE", default="127.0.0.1",
                     help="adresse d'écoute (défaut : 127.0.0.1 ; ne l'ouvrez au réseau qu'en connaissance de cause)")
 
+    validate = sub.add_parser("validate", help="valide un document CDA, une archive IHE_XDM ou un courriel")
+    validate.add_argument("kind", choices=("cda", "xdm", "mail"), metavar="cda|xdm|mail",
+                          help="nature du fichier : cda, xdm ou mail")
+    validate.add_argument("path", metavar="FICHIER", help="fichier à valider")
+    validate.add_argument("--kit", metavar="DIR", help="kit ANS TestContenuCDA (sinon SEGUR_MSS_CDA_KIT ; sans kit : "
+                          "règles intégrées seulement)")
+    validate.add_argument("--json", action="store_true", help="sortie JSON (constats structurés)")
+
     doctor = sub.add_parser("doctor", help="vérifie la machine avant une campagne (avec les corrections)")
     doctor.add_argument("--out", metavar="DIR", default=str(PROJECT_ROOT / "out"), help="dossier de sortie prévu")
 
@@ -114,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             from segur_mss.operator.envup import run_env_up
 
             return run_env_up(Path(args.out), args.bind, console)
+        if args.command == "validate":
+            from segur_mss.validators.cli import run_validate
+
+            return run_validate(args.kind, Path(args.path), kit=Path(args.kit) if args.kit else None,
+                                as_json=args.json, console=console)
         if args.command == "doctor":
             from segur_mss.doctor import run_doctor
 

@@ -26,6 +26,8 @@ class HarnessConfig:
     source: str = "valeurs intégrées"
     #: `[traces]`: how to read the product's trace export (field names, action names; see trace_audit.py)
     traces: dict[str, Any] = field(default_factory=dict)
+    #: `[connexion]`: authorised cipher suites, reopening delay (see judgement/connection_policy.py)
+    connection: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(path: Path | None) -> HarnessConfig:
@@ -55,4 +57,15 @@ def load_config(path: Path | None) -> HarnessConfig:
             TraceMapping.from_config(traces)
         except TraceExportError as exc:
             raise ConfigError(str(path), "[traces]", str(exc)) from exc
-    return HarnessConfig(product_reference=reference.strip(), source=str(path), traces=traces)
+    connection = data.get("connexion", {})
+    if not isinstance(connection, dict):
+        raise ConfigError(str(path), "[connexion]", "doit être une table")
+    if connection:
+        from segur_mss.judgement.connection_policy import ConnectionPolicy, ConnectionPolicyError
+
+        try:
+            ConnectionPolicy.from_config(connection)
+        except ConnectionPolicyError as exc:
+            raise ConfigError(str(path), "[connexion]", str(exc)) from exc
+    return HarnessConfig(product_reference=reference.strip(), source=str(path), traces=traces,
+                         connection=connection)

@@ -141,7 +141,8 @@ class Correspondent:
     def __init__(self, population: Population, mailbox: str, *, seed: str | None = None) -> None:
         self.population = population
         self.mailbox = mailbox  # the candidate's mailbox
-        peers = [b for b in list(population.mailboxes.values()) if b.role == CORRESPONDENT_ROLE and b.address != mailbox]
+        boxes = list(population.mailboxes.values())
+        peers = [b for b in boxes if b.role == CORRESPONDENT_ROLE and b.address != mailbox]
         if len(peers) < 2:
             raise ValueError("l'opérateur doit avoir deux BAL de correspondants (rôle « correspondant »)")
         self.address = peers[0].address
@@ -187,7 +188,7 @@ class Correspondent:
             message_id=self._message_id(number), xdm=xdm, date=dt.datetime.now().astimezone(),
         )
         if ordinary_subject:
-            set_folded_header(msg, "Subject", f"Compte rendu pour votre patient {marker}")
+            set_folded_header(msg, "Subject", "Compte rendu pour votre patient")
         self._envelope(msg, author.mailbox, receipt=receipt or receipt_elsewhere, elsewhere=receipt_elsewhere)
         attachment = next(p for p in msg.iter_attachments() if p.get_filename() == "IHE_XDM.zip")
         archive = attachment.get_payload(decode=True)
@@ -259,21 +260,24 @@ class Correspondent:
                                body=f"Bonjour,\n\nLe compte rendu suit par un autre envoi.\n\n{marker}\n",
                                message_id=self._message_id(number), date=dt.datetime.now().astimezone())
         self._envelope(msg, self.address)
-        return CraftedMail(f"courriel d'objet « {subject} » sans archive", msg, content=(("corps du courriel", marker),))
+        return CraftedMail(f"courriel d'objet « {subject} » sans archive", msg,
+                           content=(("corps du courriel", marker),))
 
     def ordinary_mail(self, *, sender: str | None = None, sender_name: str | None = None,
-                      subject: str = "Question sur un patient") -> CraftedMail:
-        """An ordinary mail (no archive, ordinary subject)."""
+                      subject: str = "Question sur un patient", mark_subject: bool = False) -> CraftedMail:
+        """An ordinary mail (no archive, ordinary subject; `mark_subject`: the content marker in the subject too,
+        for the traces audit)."""
         number = next(self._numbers)
         marker = self._marker(number)
         sender = sender or self.address
+        subject = f"{subject} {marker}" if mark_subject else subject
         msg = build_plain_mail(sender=sender, sender_name=sender_name or self.author.display_name, to=[self.mailbox],
-                               subject=f"{subject} {marker}",
+                               subject=subject,
                                body=f"Bonjour,\n\nPouvez-vous me rappeler au sujet de notre patient ?\n\n{marker}\n",
                                message_id=self._message_id(number), date=dt.datetime.now().astimezone())
         self._envelope(msg, sender)
-        return CraftedMail(f"courriel ordinaire de {sender}", msg,
-                           content=(("corps du courriel", marker), ("objet du courriel", f"{subject} {marker}")))
+        content = [("corps du courriel", marker)] + ([("objet du courriel", subject)] if mark_subject else [])
+        return CraftedMail(f"courriel ordinaire de {sender}", msg, content=tuple(content))
 
     def patient_mail(self, patient: Patient | str) -> CraftedMail:
         """A mail from the patient's Mon Espace Santé address (`<INS>@patient.mssante.fr`)."""
@@ -459,8 +463,8 @@ def notifications_about(data: dict[str, Any] | None, document: dict[str, Any]) -
 __all__ = [
     "CODE_CAUSES",
     "UNKNOWN_PATIENT",
-    "CraftedMail",
     "Correspondent",
+    "CraftedMail",
     "ReceptionListing",
     "answers_to",
     "belongs_to",

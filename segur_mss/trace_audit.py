@@ -291,7 +291,7 @@ def run_trace_sequence(operator: Any, candidate: Any, correspondent: Corresponde
             raise SequenceError(f"{what} : {result.detail}")
         return result
 
-    plain = correspondent.deliver(operator, correspondent.ordinary_mail())
+    plain = correspondent.deliver(operator, correspondent.ordinary_mail(mark_subject=True))
     document = correspondent.deliver(operator, correspondent.document_mail(known_patient))
     refused = correspondent.deliver(operator, correspondent.failing_mail(902, known_patient, receipt=False))
     steps.append("le harnais dépose : " + " ; ".join(m.describe() for m in (plain, document, refused)))
@@ -346,12 +346,17 @@ def run_trace_sequence(operator: Any, candidate: Any, correspondent: Corresponde
 
 
 def _server_refusal(transcripts: Iterable[Any]) -> str:
-    """The operator's 5xx answer in the SMTP transcripts of the refused send (e.g. `550 5.1.1 Unknown mailbox`)."""
+    """The operator's 5xx answer to the envelope or the data of the refused send, in its SMTP transcripts (e.g.
+    `550 5.1.1 Unknown mailbox` to RCPT TO; not a refused AUTH attempt that came before)."""
     for transcript in transcripts:
         if not str(getattr(transcript, "service", "")).startswith("smtp"):
             continue
+        command = ""
         for entry in transcript.entries:
-            if entry.direction == "S" and re.match(r"^5\d\d[ -]", entry.text):
+            if entry.direction == "C" and entry.text and not entry.text.startswith("["):
+                command = entry.text.split(" ", 1)[0].split(":", 1)[0].upper()
+            elif (entry.direction == "S" and command in ("MAIL", "RCPT", "DATA", ".")
+                  and re.match(r"^5\d\d[ -]", entry.text)):
                 return entry.text.strip()
     return ""
 

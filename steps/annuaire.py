@@ -81,7 +81,7 @@ def _applied(criterion: Criterion, query: DirectoryQuery, codes: dict[str, set[s
     accepted = {wanted} | {normalise(c) for c in codes.get(wanted, set())}
     hits = []
     for name, value in query.params:
-        if name.startswith("_") and not name.startswith("_has") or name in query.ignored:
+        if (name.startswith("_") and not name.startswith("_has")) or name in query.ignored:
             continue
         tokens = {normalise(value)} | {normalise(part) for part in re.split(r"[|,]", value) if part.strip()}
         if accepted & tokens - {""}:

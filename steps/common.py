@@ -78,3 +78,9 @@ def candidate_knows_patient(segur: ScenarioContext, patient: str) -> None:
     result = segur.candidate.ensure_local_patient(LocalPatient.of(identity))  # type: ignore[attr-defined]
     if not result.ok:
         raise CandidateActionFailed(f"le patient de test « {patient} » n'a pas pu être créé : {result.detail}")
+
+
+@given("le candidat a relevé sa boîte aux lettres")
+def candidate_has_fetched_mail(segur: ScenarioContext) -> None:
+    """The same relève, as a precondition (Contexte)."""
+    candidate_fetches_mail(segur)

@@ -297,7 +297,7 @@ def _judge_mdn(segur: ScenarioContext, code: int | None) -> None:
         segur.expect(f"MDN {label} en réponse au {mail.describe()}", expected=f"un MDN {label} envoyé à "
                      f"{mail.receipt_to}", observed="aucun accusé ni courriel du candidat en réponse",
                      passed=False, proofs=_delivery_proof(segur, mail))
-    answer = answers[0]
+    answer = next((a for a in answers if parse_mdn(a.raw).disposition), answers[0])
     report = judge_mdn(answer.raw, mail, code, bal)
     proof = segur.evidence.add_proof(
         "validator_report", f"mdn-{answer.id}-{report.validator}.json",
@@ -319,12 +319,7 @@ def _judge_mdn(segur: ScenarioContext, code: int | None) -> None:
                            f"« [KO Intégration système !][{code}] … », original joint, Final-Recipient {bal}"
                            if code else f"multipart/report en trois parties, Disposition « automatic-action/"
                            f"MDN-sent-automatically; processed », original joint, Final-Recipient {bal}"),
-                 observed=observed, passed=not errors and len(answers) == 1 or not errors and _one_mdn(answers),
-                 proofs=proofs)
-
-
-def _one_mdn(answers: list[Submission]) -> bool:
-    return sum(1 for a in answers if parse_mdn(a.raw).disposition) == 1
+                 observed=observed, passed=not errors, proofs=proofs)
 
 
 @then(parsers.re(r"le correspondant reçoit un MDN d'erreur (?P<code>\d{3}) au format du guide ANS"))
@@ -342,7 +337,7 @@ def no_mdn(segur: ScenarioContext) -> None:
     mail = _delivered(segur)
     answers = _answers(segur, mail, expect_some=False)
     proofs = _delivery_proof(segur, mail) + [segur.attach_submission(a) for a in answers]
-    why = ("Disposition-Notification-To ({}) diffère de Return-Path ({})".format(mail.receipt_to, mail.return_path)
+    why = (f"Disposition-Notification-To ({mail.receipt_to}) diffère de Return-Path ({mail.return_path})"
            if mail.receipt_to else "aucun accusé demandé (pas de Disposition-Notification-To)")
     segur.expect(f"pas d'accusé automatique en réponse au {mail.describe()} : {why}",
                  expected="aucun accusé ni courriel en réponse",

@@ -69,3 +69,19 @@ def test_doctor_names_the_fix_when_output_is_not_writable(tmp_path: Path) -> Non
     proc = run_cli("doctor", "--out", str(blocker / "sous-dossier"))
     assert proc.returncode == 1
     assert "ÉCHEC" in proc.stdout and "--out" in proc.stdout
+
+
+def test_validate_command_exit_codes(tmp_path: Path) -> None:
+    from segur_mss.documents.cda import make_cda
+    from segur_mss.documents.patients import get_patient
+
+    good = tmp_path / "document.xml"
+    good.write_bytes(make_cda(get_patient("qualifie")).xml)
+    bad = tmp_path / "sans-setid.xml"
+    bad.write_bytes(good.read_bytes().replace(b"<setId", b"<autreId"))
+    assert run_cli("validate", "cda", str(good)).returncode == 0
+    invalid = run_cli("validate", "cda", str(bad), "--json")
+    assert invalid.returncode == 1 and '"severity": "error"' in invalid.stdout
+    missing = run_cli("validate", "mail", str(tmp_path / "absent.eml"))
+    assert missing.returncode == 2 and "absent.eml" in missing.stderr + missing.stdout
+    assert "Traceback" not in missing.stderr

@@ -20,4 +20,4 @@ Fonctionnalité: TLS 1.2 minimum sur toute connexion à l'opérateur
     Soit l'opérateur ne propose plus que TLS 1.0 et TLS 1.1
     Quand le candidat tente de se connecter à la BAL "emetteur"
     Et le candidat tente d'envoyer un courriel simple à "correspondant"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message

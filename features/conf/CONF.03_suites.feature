@@ -20,4 +20,4 @@ Fonctionnalité: Suites de chiffrement autorisées
     Soit l'opérateur ne propose plus que des suites de chiffrement faibles
     Quand le candidat tente de se connecter à la BAL "emetteur"
     Et le candidat tente d'envoyer un courriel simple à "correspondant"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message

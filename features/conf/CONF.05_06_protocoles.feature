@@ -19,3 +19,4 @@ Fonctionnalité: SMTP et IMAP standard avec STARTTLS avant toute authentificatio
     Quand le candidat relève sa boîte aux lettres
     Alors la transcription IMAP montre STARTTLS avant AUTHENTICATE
     Et aucune commande d'authentification ni donnée de message ne circule avant TLS sur IMAP
+    Et le candidat n'utilise pas la commande IMAP LOGIN

@@ -20,4 +20,4 @@ Fonctionnalité: Une erreur de connexion ne perturbe pas le reste du logiciel
   @SC.MSS/CONF.08.02 @atteste
   Scénario: L'erreur de connexion est montrée à l'utilisateur (capture d'écran)
     Quand le candidat tente de se connecter à la BAL "emetteur"
-    Alors une capture d'écran du message d'erreur de connexion présenté à l'utilisateur est fournie
+    Alors une capture d'écran du message d'erreur présenté à l'utilisateur est fournie

@@ -38,5 +38,5 @@ Fonctionnalité: En-tête X-MSS-NIL sur chaque courriel émis
     Soit le correspondant "correspondant" a envoyé au candidat le document "CR-BIO" du patient "qualifie" avec demande d'accusé
     Quand le candidat relève sa boîte aux lettres
     Alors l'opérateur reçoit 1 courriel du candidat
-    Et le courriel reçu est l'accusé MDN du courriel du correspondant
+    Et le courriel reçu est l'accusé du candidat au courriel du correspondant
     Et chaque courriel reçu porte l'en-tête X-MSS-NIL avec la référence Convergence configurée

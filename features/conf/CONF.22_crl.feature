@@ -15,7 +15,7 @@ Fonctionnalité: Liste de révocation du certificat de l'opérateur
   Scénario: Certificat de l'opérateur révoqué : le candidat refuse
     Soit l'opérateur présente un certificat révoqué
     Quand le candidat tente de se connecter à la BAL "emetteur"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message
 
   @SC.MSS/CONF.22.02 @automatique
   Scénario: Point de distribution injoignable, dernière liste encore valide : le candidat l'utilise
@@ -24,15 +24,16 @@ Fonctionnalité: Liste de révocation du certificat de l'opérateur
     Et le point de distribution de la liste de révocation devient injoignable
     Et le candidat envoie un courriel simple à "correspondant"
     Alors l'opérateur reçoit 2 courriels du candidat
+    Et le candidat a téléchargé la liste de révocation de l'autorité avant la coupure
 
   @SC.MSS/CONF.22.03 @automatique
   Scénario: Liste de révocation publiée expirée : le candidat refuse
     Soit la liste de révocation publiée par l'autorité est expirée
     Quand le candidat tente de se connecter à la BAL "emetteur"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message
 
   @SC.MSS/CONF.22.04 @automatique
   Scénario: Point de distribution injoignable et aucune liste valide : le candidat refuse
     Soit le point de distribution de la liste de révocation est injoignable
     Quand le candidat tente de se connecter à la BAL "emetteur"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message

@@ -17,16 +17,16 @@ Fonctionnalité: BAL applicative : certificat IGC Santé Organisation, IGC Sant�
   Scénario: Certificat serveur émis par une autorité non reconnue : le candidat refuse
     Soit l'opérateur présente un certificat émis par une autorité non reconnue
     Quand le candidat tente de se connecter à la BAL "applicative"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message
 
   @SC.MSS/CONF.27.03 @automatique
   Scénario: Certificat serveur expiré : le candidat refuse
     Soit l'opérateur présente un certificat expiré
     Quand le candidat tente de se connecter à la BAL "applicative"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message
 
   @SC.MSS/CONF.27.04 @automatique
   Scénario: Certificat serveur à un autre nom : le candidat refuse
     Soit l'opérateur présente un certificat dont le nom ne correspond pas au serveur
     Quand le candidat tente de se connecter à la BAL "applicative"
-    Alors le candidat a tenté de se connecter et aucune connexion n'aboutit à une authentification ni à un message
+    Alors aucune connexion du candidat n'aboutit à une authentification ni à un message

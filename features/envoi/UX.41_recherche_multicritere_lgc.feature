@@ -20,17 +20,17 @@ Fonctionnalité: Recherche d'un correspondant par RPPS, nom, profession, spécia
   Scénario: Recherche par nom
     Soit l'opérateur de référence est démarré
     Et le candidat est connecté à la BAL "emetteur"
-    Quand l'utilisateur cherche dans l'annuaire santé : nom "MOREAU"
+    Quand l'utilisateur cherche dans l'annuaire santé : nom "LEROY"
     Alors l'annuaire santé de l'opérateur a reçu et appliqué chacun des critères de la recherche
-    Et le candidat propose l'adresse MSSanté de "Julien MOREAU" renvoyée par l'annuaire
+    Et le candidat propose l'adresse MSSanté de "Sophie LEROY" renvoyée par l'annuaire
 
   @SC.MSS/UX.41.03 @automatique
   Scénario: Recherche par profession et lieu d'exercice
     Soit l'opérateur de référence est démarré
     Et le candidat est connecté à la BAL "emetteur"
-    Quand l'utilisateur cherche dans l'annuaire santé : profession "Pharmacien", lieu "Lyon"
+    Quand l'utilisateur cherche dans l'annuaire santé : profession "Médecin", lieu "Nantes"
     Alors l'annuaire santé de l'opérateur a reçu et appliqué chacun des critères de la recherche
-    Et le candidat propose l'adresse MSSanté de "Julien MOREAU" renvoyée par l'annuaire
+    Et le candidat propose l'adresse MSSanté de "Paul DURAND" renvoyée par l'annuaire
 
   @SC.MSS/UX.41.04 @automatique
   Scénario: Recherche par spécialité et lieu d'exercice

@@ -19,9 +19,7 @@ from segur_mss.candidates.autoconfig_client import MailSettings
 from segur_mss.candidates.base import (
     ActionResult,
     DirectorySearch,
-    DocumentSending,
     ManualImport,
-    OutgoingMessage,
 )
 from segur_mss.candidates.inbox import ReceivedDocument, has_ddm_subject
 from segur_mss.candidates.mail_transport import MailCredentials, MailSession, MailSessionError
@@ -431,11 +429,8 @@ class NoXMssNilOnReplies(ReferenceCandidate):
 class NoReadReceiptRequest(ReferenceCandidate):
     """Ignores the user's request for a read receipt: no Disposition-Notification-To."""
 
-    def send_message(self, message: OutgoingMessage) -> ActionResult:
-        return super().send_message(dataclasses.replace(message, read_receipt=False))
-
-    def send_document(self, sending: DocumentSending) -> ActionResult:
-        return super().send_document(dataclasses.replace(sending, read_receipt=False))
+    def read_receipt_address(self, requested: bool) -> str | None:
+        return None
 
 
 class NoDsnRequest(ReferenceCandidate):

@@ -268,11 +268,16 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
         with a fresh one (the server may judge it expired before the product does)."""
         address = self._sender()
         for attempt in ("courant", "nouveau") if not fresh else ("nouveau",):
+            # the token first: a refused refresh ends the session before any connection is opened (CONF.10)
+            try:
+                credentials = self._credentials(fresh=attempt == "nouveau")
+            except MailSessionError as exc:
+                self._trace("connexion", "echec", "imap", "jeton d'accès pour AUTHENTICATE", exc.message)
+                raise
             session = ImapSession(self.servers["imap"], self._tls_context(address), self._check_peer,
                                   timeout=self.settings.io_timeout)
             try:
                 session.connect()
-                credentials = self._credentials(fresh=attempt == "nouveau")
                 answer = self.secure_then_authenticate(session, credentials)
                 selected = session.select_inbox()
             except AuthenticationRefused as exc:
@@ -430,8 +435,9 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
         msg["Subject"] = message.subject
         self.set_product_reference(msg)
         self.set_document_headers(msg, [], None)
-        if message.read_receipt:
-            msg["Disposition-Notification-To"] = self._sender()
+        receipt_to = self.read_receipt_address(message.read_receipt)
+        if receipt_to:
+            msg["Disposition-Notification-To"] = receipt_to
         msg.set_content(message.body, charset="utf-8")
         return self.submit(msg, list(message.to))
 
@@ -477,7 +483,7 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
                        read_receipt: bool = False, end_of_exchange: bool = False) -> EmailMessage:
         msg = build_document_mail(
             documents, patient, sender=self._sender(), to=recipients,
-            disposition_notification_to=self._sender() if read_receipt else None, message_id=self.new_message_id(),
+            disposition_notification_to=self.read_receipt_address(read_receipt), message_id=self.new_message_id(),
             xdm=self.document_archive(documents, patient),
         )
         del msg["Date"]
@@ -568,6 +574,11 @@ class ReferenceCandidate(ReceivingRole, ProducerRole):
         del msg["X-MSS-MES"]
         if end:
             msg["X-MSS-MES"] = "FIN"
+
+    def read_receipt_address(self, requested: bool) -> str | None:
+        """When the user asks for a read receipt: Disposition-Notification-To = the sending mailbox (Ref#2
+        ECO.2.3.2; checked with SC.MSS/UX.11's scenarios .5x)."""
+        return self._sender() if requested else None
 
     def document_archive(self, documents: list[CdaDocument], patient: Patient) -> bytes | None:
         """The IHE_XDM archive; None: the standard one, whose METADATA.XML carries an RPLC association from a

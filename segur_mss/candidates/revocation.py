@@ -13,7 +13,9 @@ product restarted between two actions keeps it).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from segur_mss.candidates.tls_policy import TlsRefused
+
+
+@functools.cache
+def _system_trust() -> ssl.SSLContext:
+    """The system's trust store for HTTPS distribution points, loaded once (httpx would load it per download)."""
+    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,8 @@ class CrlCache:
         return None, "aucune", problem
 
     def _download(self, url: str) -> bytes:
-        with httpx.Client(timeout=self.fetch_timeout, follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(timeout=self.fetch_timeout, follow_redirects=False, trust_env=False,
+                          verify=_system_trust()) as client:
             response = client.get(url)
             response.raise_for_status()
             return response.content

@@ -25,7 +25,7 @@ class ReferenceSettings:
     refresh_margin: float = 30.0
     #: time allowed to reopen a dropped IMAP/SMTP session by itself (CONF.11), and pause between attempts
     reconnect_delay: float = 5.0
-    reconnect_pause: float = 0.2
+    reconnect_pause: float = 0.05
     #: CRL download timeout, and age under which a cached CRL is used without downloading again (0: always try)
     crl_fetch_timeout: float = 2.0
     crl_max_age: float = 0.0

@@ -18,6 +18,7 @@ from segur_mss.operator.faults import FaultController
 from segur_mss.operator.http import OperatorWeb
 from segur_mss.operator.identities import Population, load_population
 from segur_mss.operator.imap import ImapServer, start_imap_server
+from segur_mss.operator.imap_sasl import verify_client_certificate
 from segur_mss.operator.mailstore import INBOX, MailStore, StoredMessage
 from segur_mss.operator.patient import PatientDomain, PatientReply
 from segur_mss.operator.pki import TestPki
@@ -56,6 +57,9 @@ class ReferenceOperator:
         )
         self.verifier = BearerVerifier(self.authority, self.population)
         self.smtp_handler = SubmissionHandler(self.verifier, self.recorder, self.settings.hostname)
+        self.smtp_handler.certificate_check = lambda der, authzid: verify_client_certificate(
+            der, authzid, pki=self.pki, population=self.population, clock=self.clock
+        )
         # Mail side (imap.py, delivery.py, patient.py, faults.py): mailboxes, delivery, MES, fault profiles
         self.faults = FaultController()
         self.mailstore = MailStore(self.population, self.clock)

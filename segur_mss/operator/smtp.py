@@ -122,6 +122,8 @@ class SubmissionHandler:
         self.recorder = recorder
         self.hostname = hostname
         self.delivery_hooks: list[DeliveryHook] = []
+        #: SASL EXTERNAL for APP mailboxes: (client certificate DER, authzid) -> the operator's verdict
+        self.certificate_check: Callable[[bytes | None, str], Any] | None = None
         self._ids = itertools.count(1)
 
     # -- SASL -------------------------------------------------------------------------------------------
@@ -152,6 +154,37 @@ class SubmissionHandler:
         await server._reader.readline()
         if server.transcript:
             server.transcript.line("C", "[réponse à l'erreur SASL]")
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
+
+    async def auth_EXTERNAL(self, server: RecordingSMTP, args: list[str]) -> AuthResult:
+        """APP mailboxes: the TLS client certificate (IGC-Santé ORG) authenticates; optional authzid = mailbox."""
+        if self.certificate_check is None:
+            return AuthResult(success=False, handled=False, message="504 5.5.4 EXTERNAL not available")
+        if len(args) == 2:
+            response: bytes | Any = b"" if args[1] == "=" else args[1].encode()
+        else:
+            response = await server.challenge_auth("", encode_to_b64=False)
+            if not isinstance(response, bytes):
+                return AuthResult(success=False, handled=True)
+        try:
+            authzid = b64decode(response, validate=True).decode("utf-8") if response else ""
+        except (binascii.Error, UnicodeDecodeError):
+            await server.push("501 5.5.2 Can't decode base64")
+            return AuthResult(success=False, handled=True)
+        ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        verdict = self.certificate_check(der, authzid)
+        outcome = SaslOutcome(verdict.success, "EXTERNAL", verdict.address, verdict.mailbox,
+                              reason=verdict.reason, message=verdict.message)
+        if server.transcript:
+            server.transcript.event(
+                "auth", f"authentification EXTERNAL {'acceptée' if outcome.success else 'refusée'} pour "
+                        f"{verdict.address or '?'}" + ("" if outcome.success else f" : {verdict.message}"),
+                mechanism="EXTERNAL", mailbox=verdict.address, success=outcome.success, reason=verdict.reason,
+                client_cert=verdict.subject,
+            )
+        if outcome.success:
+            return AuthResult(success=True, auth_data=outcome)
         return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
 
     @staticmethod

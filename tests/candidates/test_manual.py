@@ -118,6 +118,10 @@ def test_every_action_has_an_instruction_and_known_ones_render_completely(tmp_pa
                          "read_receipt": True},
         "send_document": {"to": ["paul.durand@test.mssante.fr"], "patient": "qualifie", "doc_types": ["CR-BIO"],
                           "to_patient": True, "end_of_exchange": True, "read_receipt": False},
+        "write_to_patient": {"patient": "qualifie", "subject": "Votre compte rendu", "body": "Bonjour",
+                             "end_of_exchange": False},
+        "ensure_local_patient": {"patient": "qualifie", "ins": "285057505612338"},
+        "import_manually": {"item": "attente-0001", "patient": "qualifie"},
     }
     for action in Action:
         payload = samples.get(action.value, {"critere": "valeur"})

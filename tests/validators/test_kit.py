@@ -219,3 +219,22 @@ def test_unusable_kit_folder(tmp_path: Path) -> None:
 def test_svrl_location_is_namespace_free() -> None:
     loc = "/*[local-name()='ClinicalDocument' and namespace-uri()='urn:hl7-org:v3']/*[local-name()='id' and namespace-uri()='urn:hl7-org:v3'][2]"
     assert svrl_location(loc) == "/ClinicalDocument/id[2]"
+
+
+def test_cli_with_kit_reports_kit_identity(kit: CdaKit, kit_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    from segur_mss.validators.cli import run_validate
+
+    from .test_cli import FakeConsole
+
+    path = tmp_path / "doc.xml"
+    path.write_bytes(make_cda(QUALIFIED).xml)
+    console = FakeConsole()
+    assert run_validate("cda", path, kit=kit_dir, as_json=True, console=console) == 0
+    doc = json.loads(console.text)
+    assert doc["kit"]["content_sha256"] == kit.identity.content_hash
+    assert [r["validator"] for r in doc["reports"]] == ["segur-mss.cda-builtin", "segur-mss.cda-kit"]
+    console = FakeConsole()
+    assert run_validate("cda", path, kit=kit_dir, as_json=False, console=console) == 0
+    assert f"sha256 {kit.identity.content_hash}" in console.text
