@@ -21,7 +21,7 @@ demo: $(STAMP)
 ## The harness's own tests (lint first).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

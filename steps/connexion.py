@@ -29,6 +29,7 @@ from segur_mss.judgement.connection_policy import ConnectionPolicy
 from segur_mss.judgement.token_storage import scan_for_tokens
 from segur_mss.operator.tls_profiles import PROFILES
 from segur_mss.scenario import ScenarioContext
+from segur_mss.verdicts import NotTested
 from steps.common import CandidateActionFailed
 
 CERTIFICATE_PROFILES = {
@@ -458,6 +459,9 @@ def no_stored_token(segur: ScenarioContext) -> None:
     places = [*declared, *([workdir] if workdir else [])]
     tokens = segur.operator.authority.issued_access_tokens
     scan = scan_for_tokens(places, tokens)
+    if not scan.places:
+        raise NotTested("le candidat ne déclare aucun emplacement de stockage que le harnais puisse inspecter : "
+                        "la déclaration attestée de l'éditeur (SC.MSS/CONF.28.02) en tient lieu")
     segur.expect("recherche des jetons d'accès émis dans le stockage du candidat",
                  expected="au moins un emplacement examiné, aucun fichier ne contient un jeton d'accès émis",
                  observed=scan.describe(len(tokens)), passed=bool(tokens) and bool(scan.places) and not scan.found)

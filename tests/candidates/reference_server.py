@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -50,7 +52,9 @@ class ReferenceServer:
             self.candidates.pop(scenario, None)
             return web.json_response({"ok": True})
         if action == "connect_mailbox" or scenario not in self.candidates:
-            env = environment_from_json(body["environment"], body.get("login"))
+            # a real product has its own working folder: the harness inspects it for stored tokens (CONF.28)
+            workdir = Path(tempfile.mkdtemp(prefix="segur-mss-candidat-http-"))
+            env = environment_from_json(body["environment"], body.get("login"), workdir=workdir)
             cls = FAULTY_CLASSES[self.defect] if self.defect else ReferenceCandidate
             self.candidates[scenario] = cls(env)
         candidate = self.candidates[scenario]

@@ -202,7 +202,7 @@ def test_faulty_variant_through_the_command_adapter_fails_like_in_process(tmp_pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     conf16 = requirement(load_results(out), CONF16)
     assert conf16["status"] == "failed"
-    assert [sc["status"] for sc in conf16["scenarios"]] == ["failed", "failed"]
+    assert conf16["scenarios"] and all(sc["status"] == "failed" for sc in conf16["scenarios"])
     failures = [f for sc in conf16["scenarios"] for f in sc["failures"]]
     assert failures and all(f["observed"] == "en-tête X-MSS-NIL absent" for f in failures)
 

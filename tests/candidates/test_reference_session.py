@@ -366,8 +366,10 @@ def test_app_mailbox_submits_with_sasl_external(lps_operator: ReferenceOperator,
     assert commands(capture, "smtp")[0][:4] == ["EHLO", "STARTTLS", "EHLO", "AUTH"]
 
 
-def test_app_mailbox_without_external_on_the_server_is_refused_cleanly(make_candidate) -> None:
+def test_app_mailbox_sends_with_smtp_external(lps_operator: ReferenceOperator, make_candidate) -> None:
     candidate = make_candidate()
     assert candidate.connect_mailbox(APP).ok
-    sent = candidate.send_message(MESSAGE)
-    assert not sent.ok and sent.data["erreur"] == "mecanisme_absent"
+    with lps_operator.capture() as capture:
+        sent = candidate.send_message(MESSAGE)
+    assert sent.ok, sent.detail
+    assert [s.mechanism for s in capture.submissions] == ["EXTERNAL"]

@@ -161,7 +161,9 @@ def test_build_document_mail_headers() -> None:
     docs = [make_cda(p), make_cda(p, doc_type="CR-IMG")]
     msg = build_document_mail(docs, p, codecda_form="repeated", mes_fin=True, in_reply_to="<a@b.test>")
     raw = msg.as_bytes()
-    assert raw == build_document_mail(docs, p, codecda_form="repeated", mes_fin=True, in_reply_to="<a@b.test>").as_bytes()
+    assert (
+        raw == build_document_mail(docs, p, codecda_form="repeated", mes_fin=True, in_reply_to="<a@b.test>").as_bytes()
+    )
     parsed = message_from_bytes(raw, policy=default_policy)
     assert parsed.get_all("X-MSS-CODECDA") == ["11502-2", "18748-4"]
     assert parsed["X-MSS-INS"] == "O" and parsed["X-MSS-MES"] == "FIN" and parsed["X-MSS-NIL"]
@@ -172,8 +174,9 @@ def test_build_document_mail_headers() -> None:
     assert names == ["IHE_XDM.zip"]
     comma = message_from_bytes(build_document_mail(docs, p, codecda_form="comma").as_bytes(), policy=default_policy)
     assert comma.get_all("X-MSS-CODECDA") == ["11502-2,18748-4"]
-    no_ins = message_from_bytes(build_document_mail([make_cda(PATIENTS["sans_ins"])], PATIENTS["sans_ins"]).as_bytes(),
-                                policy=default_policy)
+    no_ins = message_from_bytes(
+        build_document_mail([make_cda(PATIENTS["sans_ins"])], PATIENTS["sans_ins"]).as_bytes(), policy=default_policy
+    )
     assert no_ins["X-MSS-INS"] == "N"
 
 

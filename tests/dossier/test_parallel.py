@@ -18,6 +18,16 @@ VOLATILE_KEYS = {"started", "finished", "created", "sha256", "size", "id_run"}
 SEQUENCES = [
     (re.compile(r"msg-\d{4}"), "msg-NNNN"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),  # ephemeral ports differ between processes
+    (re.compile(r"\bports? \d+(?: ou \d+)?"), "port N"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?"), "TIMESTAMP"),  # when things happened
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "UUID"),  # generated ids
+    (re.compile(r"\b2\.25\.\d+"), "OID"),  # generated document OIDs
+    (re.compile(r"\bDOC-[A-Z-]+-\d+"), "DOCNUM"),  # producers' document numbers
+    (re.compile(r"\b\d+ jeton\(s\)"), "N jeton(s)"),  # tokens issued by one process's operator so far
+    (re.compile(r"\b[0-9a-f]{16}\b"), "DIGEST"),  # digests of per-run tokens
+    (re.compile(r"/tmp/segur-mss-[a-z]+-[A-Za-z0-9_]+"), "/tmp/segur-mss-TMP"),  # per-scenario working folders
+    (re.compile(r"SIZE=\d+"), "SIZE=N"),  # message sizes vary with generated ids and dates
+    (re.compile(r"\b\d+(?:[.,]\d+)? ?(?:s|ms)\b"), "DURATION"),  # measured delays
     (re.compile(r"transcript-\d{4}"), "transcript-NNNN"),
     (re.compile(r"connexion \d{4}"), "connexion NNNN"),
     (re.compile(r"\b\d{4}-(smtp|imap)"), r"NNNN-\1"),

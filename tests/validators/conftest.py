@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 SHARED_ANS = Path(__file__).resolve().parents[2].parent / "shared" / "ans"
-KIT_DIR = Path(os.environ["SEGUR_MSS_CDA_KIT"]) if os.environ.get("SEGUR_MSS_CDA_KIT") else SHARED_ANS / "testcontenucda-3.0"
+KIT_DIR = (
+    Path(os.environ["SEGUR_MSS_CDA_KIT"]) if os.environ.get("SEGUR_MSS_CDA_KIT") else SHARED_ANS / "testcontenucda-3.0"
+)
 EXAMPLES_DIR = KIT_DIR / "ExemplesCDA"
 XDM_SAMPLES_DIR = SHARED_ANS / "xdm-samples"
 

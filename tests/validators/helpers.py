@@ -72,7 +72,7 @@ def wrap_self_presenting(xml: bytes) -> bytes:
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
         b'<xsl:template match="/"><html><body>Document</body></html></xsl:template>'
-        b"<xsl:variable name=\"doc\">" + body + b"</xsl:variable></xsl:stylesheet>"
+        b'<xsl:variable name="doc">' + body + b"</xsl:variable></xsl:stylesheet>"
     )
 
 

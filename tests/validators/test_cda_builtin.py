@@ -95,8 +95,9 @@ DEFECTS = {
         "CDA-INS-002",
     ),
     "INS without matricule": (
-        lambda r: r.xpath("//h:patientRole/h:id[@root='1.2.250.1.213.1.4.10']", namespaces={"h": "urn:hl7-org:v3"})[0]
-        .attrib.pop("extension"),
+        lambda r: r.xpath("//h:patientRole/h:id[@root='1.2.250.1.213.1.4.10']", namespaces={"h": "urn:hl7-org:v3"})[
+            0
+        ].attrib.pop("extension"),
         "CDA-INS-001",
     ),
     "wrong code for the volet (N3)": (set_attr("/h:ClinicalDocument/h:code", "code", "11490-0"), "CDA-CODE-003"),
@@ -176,7 +177,9 @@ def test_allowed_codes_list() -> None:
 def test_schema_location_is_a_warning() -> None:
     xml = mutate(
         make_cda(QUALIFIED).xml,
-        set_attr("/h:ClinicalDocument", "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation", "urn:hl7-org:v3 x.xsd"),
+        set_attr(
+            "/h:ClinicalDocument", "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation", "urn:hl7-org:v3 x.xsd"
+        ),
     )
     report = validate_cda(xml)
     assert report.valid and report.has("CDA-HDR-002", "warning")

@@ -46,14 +46,23 @@ def files(tmp_path: Path) -> dict[str, Path]:
     mail = build_document_mail([doc], P)
     out["mail"].write_bytes(mail.as_bytes())
     out["bad_mail"].write_bytes(build_document_mail([doc], P, nil=None).as_bytes())
-    out["mdn"].write_bytes(build_integration_mdn(mail, reporting_mailbox="pfi@test.mssante.fr", error_code=904).as_bytes())
+    out["mdn"].write_bytes(
+        build_integration_mdn(mail, reporting_mailbox="pfi@test.mssante.fr", error_code=904).as_bytes()
+    )
     return out
 
 
 @pytest.mark.parametrize(
     "kind,key,code",
-    [("cda", "cda", 0), ("cda", "bad_cda", 1), ("xdm", "xdm", 0), ("mail", "mail", 0), ("mail", "bad_mail", 1),
-     ("mail", "mdn", 0), ("xdm", "cda", 1)],
+    [
+        ("cda", "cda", 0),
+        ("cda", "bad_cda", 1),
+        ("xdm", "xdm", 0),
+        ("mail", "mail", 0),
+        ("mail", "bad_mail", 1),
+        ("mail", "mdn", 0),
+        ("xdm", "cda", 1),
+    ],
 )
 def test_exit_codes(files: dict[str, Path], kind: str, key: str, code: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SEGUR_MSS_CDA_KIT", raising=False)

@@ -42,9 +42,13 @@ def test_xxe_is_not_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
     xml = (
-        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file://{secret}">'
-        '<!ENTITY net SYSTEM "http://127.0.0.1:9/x">]>'
-    ).encode() + CDA_OPEN + b"<title>&xxe;&net;</title></ClinicalDocument>"
+        (
+            f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file://{secret}">'
+            '<!ENTITY net SYSTEM "http://127.0.0.1:9/x">]>'
+        ).encode()
+        + CDA_OPEN
+        + b"<title>&xxe;&net;</title></ClinicalDocument>"
+    )
     report = validate_cda(xml)
     assert "CDA-XML-DTD" in only_errors(report)
     assert "TOP-SECRET" not in str(report.to_dict())
@@ -54,7 +58,9 @@ def test_billion_laughs() -> None:
     ents = '<!ENTITY lol "lol">' + "".join(
         f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
     )
-    xml = f'<?xml version="1.0"?><!DOCTYPE d [{ents}]>'.encode() + CDA_OPEN + b"<title>&lol9;</title></ClinicalDocument>"
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE d [{ents}]>'.encode() + CDA_OPEN + b"<title>&lol9;</title></ClinicalDocument>"
+    )
     with Timer() as t:
         report = validate_cda(xml)
     assert t.seconds < 2
@@ -73,12 +79,24 @@ def test_deep_nesting() -> None:
 @pytest.mark.parametrize(
     "data,rule",
     [
-        (b'<?xml version="1.0" encoding="ISO-8859-1"?>' + CDA_OPEN + "<title>é</title>".encode("latin-1")
-         + b"</ClinicalDocument>", "CDA-XML-ENCODING"),
-        (b'<?xml version="1.0" encoding="UTF-8"?>' + CDA_OPEN + "<title>é</title>".encode("latin-1")
-         + b"</ClinicalDocument>", "CDA-XML-WELLFORMED"),
-        ('<?xml version="1.0" encoding="UTF-16"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>'.encode("utf-16"),
-         "CDA-XML-ENCODING"),
+        (
+            b'<?xml version="1.0" encoding="ISO-8859-1"?>'
+            + CDA_OPEN
+            + "<title>é</title>".encode("latin-1")
+            + b"</ClinicalDocument>",
+            "CDA-XML-ENCODING",
+        ),
+        (
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            + CDA_OPEN
+            + "<title>é</title>".encode("latin-1")
+            + b"</ClinicalDocument>",
+            "CDA-XML-WELLFORMED",
+        ),
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>'.encode("utf-16"),
+            "CDA-XML-ENCODING",
+        ),
         (b'<?xml version="1.0" encoding="X-NOPE"?><a/>', "CDA-XML-WELLFORMED"),
         (b"\x00\xff\xfe garbage", "CDA-XML-WELLFORMED"),
         (b"", "CDA-XML-WELLFORMED"),
@@ -132,7 +150,11 @@ def test_zip_slip_and_symlinks(tmp_path: Path) -> None:
     report = validate_xdm(archive)
     zip_findings = [f for f in report.findings if f.rule_id in ("XDM-ZIP-004", "XDM-ZIP-005")]
     assert {f.location for f in zip_findings} == {
-        "../evil.txt", "/etc/evil", "IHE_XDM/../../evil", "C:\\evil.txt", "IHE_XDM/SUBSET01/LINK.XML",
+        "../evil.txt",
+        "/etc/evil",
+        "IHE_XDM/../../evil",
+        "C:\\evil.txt",
+        "IHE_XDM/SUBSET01/LINK.XML",
     }
     assert set(os.listdir(".")) == cwd and not (tmp_path.parent / "evil.txt").exists()
     assert not any(f.rule_id.startswith("XDM-DOC") for f in report.errors)  # the real document was still read
@@ -156,8 +178,10 @@ def test_truncated_real_archive() -> None:
 
 
 def test_hostile_cda_inside_xdm() -> None:
-    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + CDA_OPEN + (
-        b"<title>&x;</title></ClinicalDocument>"
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        + CDA_OPEN
+        + (b"<title>&x;</title></ClinicalDocument>")
     )
     entries = [(n, xxe if n.endswith("DOC0001.XML") else d) for n, d in build_xdm_entries([make_cda(P)], P)]
     report = validate_xdm(zip_entries(entries))
@@ -197,9 +221,7 @@ MALFORMED = {
     "multipart without boundary": (
         b"From: a@b.fr\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nno parts\r\n"
     ),
-    "boundary never used": (
-        b'From: a@b.fr\r\nContent-Type: multipart/mixed; boundary="NOPE"\r\n\r\njust text\r\n'
-    ),
+    "boundary never used": (b'From: a@b.fr\r\nContent-Type: multipart/mixed; boundary="NOPE"\r\n\r\njust text\r\n'),
     "garbage header lines": b"From a@b.fr\r\n: empty name\r\n\x00\xff\xfe\r\nX-MSS-NIL\r\n\r\nbody",
     "binary junk": os.urandom(4096),
     "empty": b"",

@@ -128,7 +128,9 @@ def test_setup_is_cached_and_lists_kit_defects(kit: CdaKit, kit_dir: Path, kit_c
     assert [g.sch for g in cold.generated] == list(COMMON_PROFILES)
     ihe = next(g for g in cold.generated if g.sch.endswith("IHE.sch"))
     assert "../include/entrees/E_directiveAnticipee_int.sch" in ihe.case_fixed_includes
-    derived = kit.cache_dir / "schematrons/profils/structurationMinimale/include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"
+    derived = (
+        kit.cache_dir / "schematrons/profils/structurationMinimale/include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"
+    )
     assert derived.is_file() and b'id="1.2.250.1.213.1.1.5.471"' in derived.read_bytes()
     assert not (kit_dir / "schematrons/profils/structurationMinimale/include" / derived.name).exists()
     volet_2023 = kit.generated(kit.volet_by_name("BIO-CR-BIO_2023.01"))
@@ -143,7 +145,9 @@ def test_setup_is_cached_and_lists_kit_defects(kit: CdaKit, kit_dir: Path, kit_c
 
 def test_volet_selection(kit: CdaKit) -> None:
     assert kit.volet_for(("1.2.250.1.213.1.1.1.55",)).endswith("CI-SIS_BIO-CR-BIO_2024.01.sch")
-    assert kit.volet_for(("1.2.250.1.213.1.1.1.2.1", "1.2.250.1.213.1.1.1.2.1.1")).endswith("CARD-F-PRC-AVK_2022.01.sch")
+    assert kit.volet_for(("1.2.250.1.213.1.1.1.2.1", "1.2.250.1.213.1.1.1.2.1.1")).endswith(
+        "CARD-F-PRC-AVK_2022.01.sch"
+    )
     assert kit.volet_for(("1.2.250.1.213.1.1.1.13",)).endswith("CI-SIS_VSM_2023.01.sch")
     assert kit.volet_for(("9.9.9",)) is None
     assert kit.volet_by_name("eP-MED-DM_2024.01").endswith("CI-SIS_EP-MED-DM_2024.01.sch")
@@ -203,7 +207,9 @@ def test_model_example_is_valid_without_volet(kit: CdaKit, examples_dir: Path) -
     assert report.valid and report.extra["volet"] is None
 
 
-@pytest.mark.skipif(not os.environ.get("SEGUR_MSS_KIT_FULL"), reason="SEGUR_MSS_KIT_FULL=1 pour les 94 exemples (~80 s)")
+@pytest.mark.skipif(
+    not os.environ.get("SEGUR_MSS_KIT_FULL"), reason="SEGUR_MSS_KIT_FULL=1 pour les 94 exemples (~80 s)"
+)
 def test_kit_examples_full(kit: CdaKit, examples_dir: Path) -> None:
     for path in sorted(examples_dir.glob("*.xml")):
         check_example(kit, path)
@@ -221,8 +227,12 @@ def test_svrl_location_is_namespace_free() -> None:
     assert svrl_location(loc) == "/ClinicalDocument/id[2]"
 
 
-def test_cli_with_kit_reports_kit_identity(kit: CdaKit, kit_dir: Path, tmp_path: Path) -> None:
+def test_cli_with_kit_reports_kit_identity(
+    kit: CdaKit, kit_dir: Path, kit_cache_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
+
+    monkeypatch.setenv("SEGUR_MSS_CACHE_DIR", str(kit_cache_root))  # same cache: compiled stylesheets reused
 
     from segur_mss.validators.cli import run_validate
 

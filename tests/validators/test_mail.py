@@ -62,8 +62,13 @@ def test_x_mss_nil() -> None:
 
 @pytest.mark.parametrize(
     "values,form",
-    [([], "absent"), (["11502-2"], "single"), (["11502-2", "18748-4"], "repeated"), (["11502-2, 18748-4"], "comma"),
-     (["11502-2,18748-4", "11490-0"], "mixed")],
+    [
+        ([], "absent"),
+        (["11502-2"], "single"),
+        (["11502-2", "18748-4"], "repeated"),
+        (["11502-2, 18748-4"], "comma"),
+        (["11502-2,18748-4", "11490-0"], "mixed"),
+    ],
 )
 def test_codecda_forms(values: list[str], form: str) -> None:
     header = codecda_values(msg_with(X_MSS_CODECDA=values) if values else msg_with())
@@ -114,8 +119,13 @@ def test_subject_and_identification_headers() -> None:
         "MAIL-SUBJ-002"
     ]
     assert check_subject(msg_with(Subject="Bonjour"), has_documents=False) == []
-    good = msg_with(From="Dr A <a@test.fr>", Date="Wed, 15 Jan 2025 10:35:00 +0100", Message_ID="<1@test.fr>",
-                    In_Reply_To="<0@test.fr>", References="<x@test.fr> <0@test.fr>")
+    good = msg_with(
+        From="Dr A <a@test.fr>",
+        Date="Wed, 15 Jan 2025 10:35:00 +0100",
+        Message_ID="<1@test.fr>",
+        In_Reply_To="<0@test.fr>",
+        References="<x@test.fr> <0@test.fr>",
+    )
     assert check_identification_headers(good) == []
     bad = msg_with(From="a@test.fr", Message_ID="pas-un-id", In_Reply_To="<0@test.fr>", References="<x@test.fr>")
     found = {f.rule_id for f in check_identification_headers(bad)}
@@ -202,8 +212,9 @@ def test_mail_with_two_patients() -> None:
     other = PATIENTS["qualifie_2"]
     xdm_a = build_xdm([make_cda(P)], P)
     msg = build_document_mail([make_cda(P)], P, xdm=xdm_a)
-    msg.add_attachment(build_xdm([make_cda(other)], other), maintype="application", subtype="zip",
-                       filename="IHE_XDM.zip")
+    msg.add_attachment(
+        build_xdm([make_cda(other)], other), maintype="application", subtype="zip", filename="IHE_XDM.zip"
+    )
     report = validate_mail(msg.as_bytes())
     assert "MAIL-PAT-003" in report.rule_ids("error")
 

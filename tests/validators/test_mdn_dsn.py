@@ -98,28 +98,46 @@ def _rebuild(original: EmailMessage, *, fields: str, subject: str, parts: int = 
 def test_mdn_defects(original: EmailMessage) -> None:
     oid = original["Message-ID"]
     base = f"Reporting-UA: x\r\nFinal-Recipient: rfc822;{PFI}\r\nOriginal-Message-ID: {oid}\r\n"
-    good = _rebuild(original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed\r\n",
-                    subject="Accusé")
+    good = _rebuild(
+        original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed\r\n", subject="Accusé"
+    )
     assert validate_mdn(good, original=original).valid
-    two_parts = _rebuild(original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed\r\n",
-                         subject="Accusé", parts=2)
+    two_parts = _rebuild(
+        original,
+        fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed\r\n",
+        subject="Accusé",
+        parts=2,
+    )
     assert "MDN-002" in validate_mdn(two_parts).rule_ids("error")
-    no_final = _rebuild(original, fields=f"Original-Message-ID: {oid}\r\nDisposition: automatic-action/"
-                        "MDN-sent-automatically; processed\r\n", subject="Accusé")
+    no_final = _rebuild(
+        original,
+        fields=f"Original-Message-ID: {oid}\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n",
+        subject="Accusé",
+    )
     assert "MDN-004" in validate_mdn(no_final).rule_ids("error")
     no_disp = _rebuild(original, fields=base, subject="Accusé")
     assert "MDN-005" in validate_mdn(no_disp).rule_ids("error")
-    bad_code = _rebuild(original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; "
-                        "processed/Error: 999^Inconnu\r\n", subject=f"{KO_PREFIX}[999] x")
+    bad_code = _rebuild(
+        original,
+        fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed/Error: 999^Inconnu\r\n",
+        subject=f"{KO_PREFIX}[999] x",
+    )
     assert "MDN-006" in validate_mdn(bad_code).rule_ids("error")
-    no_ko = _rebuild(original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; "
-                     "processed/Error: 903^Absence INS\r\n", subject="XDM/1.0/DDM+x")
+    no_ko = _rebuild(
+        original,
+        fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed/Error: 903^Absence INS\r\n",
+        subject="XDM/1.0/DDM+x",
+    )
     assert "MDN-007" in validate_mdn(no_ko).rule_ids("error")
-    wrong_code_subject = _rebuild(original, fields=base + "Disposition: automatic-action/MDN-sent-automatically; "
-                                  "processed/Error: 903^Absence INS\r\n", subject=f"{KO_PREFIX}[904] x")
+    wrong_code_subject = _rebuild(
+        original,
+        fields=base + "Disposition: automatic-action/MDN-sent-automatically; processed/Error: 903^Absence INS\r\n",
+        subject=f"{KO_PREFIX}[904] x",
+    )
     assert "MDN-007" in validate_mdn(wrong_code_subject).rule_ids("error")
-    displayed = _rebuild(original, fields=base + "Disposition: manual-action/MDN-sent-manually; displayed\r\n",
-                         subject="Lu")
+    displayed = _rebuild(
+        original, fields=base + "Disposition: manual-action/MDN-sent-manually; displayed\r\n", subject="Lu"
+    )
     assert "MDN-005" in validate_mdn(displayed).rule_ids("error")
     other = build_plain_mail(message_id="<autre@test>")
     assert "MDN-008" in validate_mdn(good, original=other).rule_ids("error")

@@ -216,8 +216,15 @@ def test_ans_sample_archives(xdm_samples_dir: Path) -> None:
         report = insp.report
         # layout, hashes (upper case), sizes, URIs and patient ids are right in every sample
         assert not report.rule_ids() & {
-            "XDM-LAYOUT-001", "XDM-LAYOUT-002", "XDM-LAYOUT-003", "XDM-DOC-004", "XDM-DOC-005", "XDM-DOC-006",
-            "XDM-PID-001", "XDM-PID-002", "XDM-PID-003",
+            "XDM-LAYOUT-001",
+            "XDM-LAYOUT-002",
+            "XDM-LAYOUT-003",
+            "XDM-DOC-004",
+            "XDM-DOC-005",
+            "XDM-DOC-006",
+            "XDM-PID-001",
+            "XDM-PID-002",
+            "XDM-PID-003",
         }, f.name
         assert report.rule_ids("warning") >= SAMPLE_QUIRKS, f.name
         assert insp.cda_codes and insp.documents[0].identity is not None
