@@ -2,12 +2,13 @@
 
     python -m segur_mss.candidates.cli_reference ACTION --entree REQUETE.json --sortie REPONSE.json --env ENV.json
 
-Like a desktop product, the reference candidate keeps running between two commands: the first command of a
-scenario starts it in the background (`serve`, in the scenario's private folder `workdir` of ENV.json, reached
+Like a desktop product, the reference candidate keeps running between two commands: the first command of the
+campaign starts it in the background (`serve`, in the campaign's private folder `rundir` of ENV.json, reached
 through a Unix socket there); each command hands it the harness's request (`remote.py`) and writes its answer
-as JSON; `close` stops it (it also stops by itself when the folder disappears or after 5 minutes idle). So its
-state (connected mailbox, tokens in memory only — CONF.28 —, integrated documents, traces) lives as long as the
-scenario, exactly as in-process. `--defaut NOM` (or SEGUR_MSS_DEFAUT) plays the faulty candidate NOM instead.
+as JSON. It keeps one candidate per scenario — its state (connected mailbox, tokens in memory only — CONF.28 —,
+integrated documents, traces) lives as long as the scenario, exactly as in-process —, `close` ends the
+scenario's candidate, and the product stops by itself when the campaign's folder disappears or after 5 minutes
+idle. `--defaut NOM` (or SEGUR_MSS_DEFAUT) plays the faulty candidate NOM instead.
 
 Exit codes: 0 the action was performed (its answer may still say `ok: false`, e.g. a sending the product
 refused); 1 the product could not perform it; 2 a usage error.
@@ -26,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-SOCKET_NAME = "candidat-reference.sock"  # relative to the workdir: no AF_UNIX path length issue
-LOG_NAME = "candidat-reference.log"
+SOCKET_NAME = "candidat-{}.sock"  # relative to the folder (chdir): no AF_UNIX path length issue
+LOG_NAME = "candidat-{}.log"
 START_TIMEOUT = 30.0
 IDLE_TIMEOUT = 300.0
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Candidat de référence piloté en ligne de commande (adaptateur « command » de segur-mss).",
     )
     parser.add_argument("action", help="action métier (connect_mailbox, send_message, send_document, …), close, "
-                                       "ou serve (le candidat lui-même, lancé par la première commande)")
+                                       "ou serve (le logiciel lui-même, lancé par la première commande)")
     parser.add_argument("--entree", metavar="FICHIER", help="requête JSON écrite par le harnais")
     parser.add_argument("--sortie", metavar="FICHIER", help="réponse JSON à écrire")
     parser.add_argument("--env", required=True, metavar="FICHIER", help="paramètres de l'opérateur (JSON)")
@@ -52,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         env_data = json.loads(Path(args.env).read_text(encoding="utf-8"))
-        workdir = Path(env_data["workdir"])
+        home = Path(env_data.get("rundir") or env_data["workdir"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"environnement illisible ou sans « workdir » : {exc}", file=sys.stderr)
+        print(f"environnement illisible ou sans « rundir » ni « workdir » : {exc}", file=sys.stderr)
         return 2
     if args.action == "serve":
-        return serve(env_data, workdir, args.defaut)
+        return serve(env_data, home, args.defaut)
     if not args.entree or not args.sortie:
         print("--entree et --sortie sont obligatoires", file=sys.stderr)
         return 2
@@ -66,20 +67,28 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"requête illisible : {exc}", file=sys.stderr)
         return 2
-    return client(args, workdir, request)
+    request.setdefault("environment", env_data)
+    return client(args, home, request)
+
+
+def _names(defect: str | None) -> tuple[str, str]:
+    """Socket and log file names: one running product per campaign and per variant."""
+    variant = defect or "reference"
+    return SOCKET_NAME.format(variant), LOG_NAME.format(variant)
 
 
 # -- the command: hands the request to the running candidate ----------------------------------------------
-def client(args: argparse.Namespace, workdir: Path, request: dict[str, Any]) -> int:
-    os.chdir(workdir)
-    sock = _connect()
+def client(args: argparse.Namespace, home: Path, request: dict[str, Any]) -> int:
+    os.chdir(home)
+    socket_name, log_name = _names(args.defaut)
+    sock = _connect(socket_name)
     if sock is None:
         if args.action == "close":
             Path(args.sortie).write_text(json.dumps({"ok": True, "detail": "aucun candidat à arrêter"}), "utf-8")
             return 0
-        sock = _start(args)
+        sock = _start(args, socket_name, log_name)
         if sock is None:
-            log = Path(LOG_NAME).read_text(encoding="utf-8", errors="replace")[-2000:] if Path(LOG_NAME).exists() \
+            log = Path(log_name).read_text(encoding="utf-8", errors="replace")[-2000:] if Path(log_name).exists() \
                 else ""
             print(f"le candidat de référence n'a pas démarré : {log}", file=sys.stderr)
             return 1
@@ -94,25 +103,25 @@ def client(args: argparse.Namespace, workdir: Path, request: dict[str, Any]) -> 
     return int(reply.get("exit", 1))
 
 
-def _connect() -> socket.socket | None:
+def _connect(socket_name: str) -> socket.socket | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(SOCKET_NAME)
+        sock.connect(socket_name)
     except OSError:
         sock.close()
         return None
     return sock
 
 
-def _start(args: argparse.Namespace) -> socket.socket | None:
+def _start(args: argparse.Namespace, socket_name: str, log_name: str) -> socket.socket | None:
     command = [sys.executable, "-m", "segur_mss.candidates.cli_reference", "serve", "--env", str(Path(args.env))]
     if args.defaut:
         command += ["--defaut", args.defaut]
-    with open(LOG_NAME, "ab") as log:  # its own session: stopping a command never stops the product
+    with open(log_name, "ab") as log:  # its own session: stopping a command never stops the product
         daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        sock = _connect()
+        sock = _connect(socket_name)
         if sock is not None:
             return sock
         if daemon.poll() is not None:
@@ -131,8 +140,8 @@ def _receive(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-# -- the product: the reference candidate, kept running for the scenario ----------------------------------
-def serve(env_data: dict[str, Any], workdir: Path, defect: str | None) -> int:
+# -- the product: the reference candidate, kept running for the campaign ---------------------------------
+def serve(env_data: dict[str, Any], home: Path, defect: str | None) -> int:
     import dataclasses
 
     from segur_mss.candidates.faulty import FAULTY_CLASSES
@@ -150,8 +159,9 @@ def serve(env_data: dict[str, Any], workdir: Path, defect: str | None) -> int:
     if defect and defect not in FAULTY_CLASSES:
         print(f"défaut inconnu « {defect} » ; choix : {', '.join(sorted(FAULTY_CLASSES))}", file=sys.stderr)
         return 2
-    workdir = workdir.resolve()
-    os.chdir(workdir)
+    home = home.resolve()
+    os.chdir(home)
+    socket_name, _ = _names(defect)
     login: dict[str, Any] = {}
 
     def log_in(address: str) -> LoginTokens:
@@ -160,19 +170,36 @@ def serve(env_data: dict[str, Any], workdir: Path, defect: str | None) -> int:
             raise CandidateError(f"aucun jeton Pro Santé Connect fourni pour {address}")
         return from_dict(LoginTokens, login)
 
-    env = dataclasses.replace(environment_from_json(env_data, None, workdir), login=log_in)
-    candidate = (FAULTY_CLASSES[defect] if defect else ReferenceCandidate)(env)
+    def candidate_for(request: dict[str, Any]) -> Any:
+        """One candidate per scenario, configured with that scenario's environment."""
+        scenario = str(request.get("scenario", ""))
+        if scenario not in candidates:
+            data = request.get("environment") or env_data
+            workdir = Path(data["workdir"]) if data.get("workdir") else None
+            env = dataclasses.replace(environment_from_json(data, None, workdir), login=log_in)
+            candidates[scenario] = (FAULTY_CLASSES[defect] if defect else ReferenceCandidate)(env)
+        return candidates[scenario]
+
+    def drop(scenario: str) -> None:
+        candidate = candidates.pop(scenario, None)
+        if candidate is not None:
+            with contextlib.suppress(Exception):
+                candidate.close()
+
+    candidates: dict[str, Any] = {}
     who = f"candidat fautif {defect}" if defect else "candidat de référence"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(SOCKET_NAME)
-    server.bind(SOCKET_NAME)
+        os.unlink(socket_name)
+    server.bind(socket_name)
     server.listen(4)
     server.settimeout(1.0)
-    print(f"{who} démarré (pid {os.getpid()}) dans {workdir}", flush=True)
+    print(f"{who} démarré (pid {os.getpid()}) dans {home}", flush=True)
     idle_until = time.monotonic() + IDLE_TIMEOUT
     try:
-        while workdir.exists() and time.monotonic() < idle_until:
+        while home.exists() and time.monotonic() < idle_until:
+            for scenario in [s for s, c in candidates.items() if c.env.workdir and not c.env.workdir.exists()]:
+                drop(scenario)  # the scenario is over even if nobody said `close`
             try:
                 conn, _ = server.accept()
             except TimeoutError:
@@ -185,11 +212,12 @@ def serve(env_data: dict[str, Any], workdir: Path, defect: str | None) -> int:
                 login.clear()
                 login.update(request.get("login") or {})
                 if action == "close":
-                    reply = {"exit": 0, "answer": {"ok": True, "detail": "candidat arrêté"},
+                    drop(str(request.get("scenario", "")))
+                    reply = {"exit": 0, "answer": {"ok": True, "detail": "fin du scénario"},
                              "message": f"{who} : fin du scénario {request.get('scenario', '')}"}
                 else:
                     try:
-                        result = dispatch(candidate, action, request.get("payload") or {})
+                        result = dispatch(candidate_for(request), action, request.get("payload") or {})
                         ids = " ".join(result.message_ids)
                         reply = {"exit": 0, "answer": result_to_json(result),
                                  "message": f"{who} : {action_label(action)} → {'ok' if result.ok else 'refusé'} : "
@@ -204,13 +232,12 @@ def serve(env_data: dict[str, Any], workdir: Path, defect: str | None) -> int:
                 print(reply["message"], flush=True)
                 with contextlib.suppress(OSError):  # the command may have been stopped meanwhile
                     conn.sendall(json.dumps(reply, ensure_ascii=False).encode("utf-8"))
-                if action == "close":
-                    break
     finally:
-        candidate.close()
+        for scenario in list(candidates):
+            drop(scenario)
         server.close()
         with contextlib.suppress(OSError):
-            os.unlink(workdir / SOCKET_NAME)
+            os.unlink(home / socket_name)
     return 0
 
 

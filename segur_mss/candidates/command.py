@@ -7,13 +7,16 @@ exit code, duration, stdout and stderr as a `log` proof of the scenario. A comma
 its output is stopped: the scenario is `error` with the reason, the campaign goes on.
 
 Placeholders of a template: {input} (request JSON), {output} (answer JSON to write), {env} (the operator's
-parameters as JSON), {workdir} (a private folder kept for the scenario), {action}, {scenario}, {python} (the
+parameters as JSON), {workdir} (a private folder kept for the scenario), {rundir} (a private folder kept for
+the whole campaign: a product started by a command may live there across scenarios; it is removed at the end of
+the campaign), {action}, {scenario}, {python} (the
 harness's Python), {config_dir} (the TOML file's folder). In a string template they are shell-quoted and the
 string runs through /bin/sh; in a list template (argv) they are inserted as they are, without a shell.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -36,7 +39,7 @@ from segur_mss.candidates.reference import CandidateError
 from segur_mss.candidates.remote import CLOSE, RemoteCandidate, action_label, environment_json, known_actions
 from segur_mss.redaction import REDACTOR
 
-PLACEHOLDERS = ("input", "output", "env", "workdir", "action", "scenario", "python", "config_dir")
+PLACEHOLDERS = ("input", "output", "env", "workdir", "rundir", "action", "scenario", "python", "config_dir")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_OUTPUT = 1024 * 1024  # bytes of stdout + stderr (and of the answer file)
 EXCERPT = 16 * 1024  # bytes of each stream kept in the log proof (head and tail)
@@ -265,6 +268,18 @@ def _excerpt(path: Path) -> bytes:
 
 
 # -- the adapter --------------------------------------------------------------------------------------------
+_RUN_DIRECTORY: Path | None = None
+
+
+def run_directory() -> Path:
+    """A private folder for the whole campaign (this process), removed when it ends."""
+    global _RUN_DIRECTORY
+    if _RUN_DIRECTORY is None or not _RUN_DIRECTORY.exists():
+        _RUN_DIRECTORY = Path(tempfile.mkdtemp(prefix="segur-mss-execution-"))
+        atexit.register(shutil.rmtree, _RUN_DIRECTORY, True)
+    return _RUN_DIRECTORY
+
+
 class CommandCandidate(RemoteCandidate):
     """Drives a product through the commands of its TOML file (one process per action)."""
 
@@ -279,6 +294,7 @@ class CommandCandidate(RemoteCandidate):
         self.env_file = self.scratch / "env.json"
         env_data = environment_json(env)
         env_data["workdir"] = str(self.workdir)
+        env_data["rundir"] = str(run_directory())
         self._env_data = env_data
         self.env_file.write_text(json.dumps(env_data, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -318,6 +334,7 @@ class CommandCandidate(RemoteCandidate):
             "output": str(output_path),
             "env": str(self.env_file),
             "workdir": str(self.workdir),
+            "rundir": self._env_data["rundir"],
             "action": spec.name,
             "scenario": self.env.scenario_id,
             "python": sys.executable,
@@ -350,6 +367,7 @@ class CommandCandidate(RemoteCandidate):
             "SEGUR_MSS_OUTPUT": values["output"],
             "SEGUR_MSS_ENV": values["env"],
             "SEGUR_MSS_WORKDIR": values["workdir"],
+            "SEGUR_MSS_RUNDIR": values["rundir"],
             "SEGUR_MSS_SCENARIO": values["scenario"],
             "SEGUR_MSS_SMTP_HOST": env.smtp_host,
             "SEGUR_MSS_SMTP_PORT": str(env.smtp_port),
